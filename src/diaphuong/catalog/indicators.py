@@ -10,7 +10,7 @@ import pandas as pd
 import yaml
 from rapidfuzz import fuzz, process
 
-from diaphuong.catalog.provinces import DATA
+from diaphuong.catalog.provinces import DATA, SETS, provinces
 from diaphuong.catalog.units import units
 from diaphuong.errors import CatalogError, UnknownIndicator
 from diaphuong.text.normalize import fold
@@ -121,16 +121,56 @@ class IndicatorMatch:
         return self.score < 100
 
 
-def match_indicator(text: str, *, threshold: float = 88) -> IndicatorMatch | None:
+def match_indicator(text: str, *, threshold: float = 90, margin: float = 4) -> IndicatorMatch | None:
     """The indicator a name or phrasing refers to: exact on the folded text first, then fuzzy
-    (rapidfuzz token ratio) at or above ``threshold``. None when nothing is close enough."""
+    (rapidfuzz token-sort ratio) at or above ``threshold``. None when nothing is close enough, or
+    when a different indicator scores within ``margin`` points of the best (a guess between two
+    look-alikes such as "tỷ trọng" and "tăng trưởng" of one sector is no match)."""
     k = fold(str(text))
     if not k:
         return None
     idx = _alias_index()
     if k in idx:
         return IndicatorMatch(idx[k], 100.0, k)
-    hit = process.extractOne(k, list(idx), scorer=fuzz.token_sort_ratio, score_cutoff=threshold)
-    if hit is None:
+    hits = process.extract(k, list(idx), scorer=fuzz.token_sort_ratio, score_cutoff=threshold - margin, limit=8)
+    if not hits or hits[0][1] < threshold:
         return None
-    return IndicatorMatch(idx[hit[0]], float(hit[1]), hit[0])
+    best_key = idx[hits[0][0]]
+    for alias, score, _ in hits[1:]:
+        if idx[alias] != best_key and score >= hits[0][1] - margin:
+            return None
+    return IndicatorMatch(best_key, float(hits[0][1]), hits[0][0])
+
+
+@lru_cache(maxsize=1)
+def _not_applicable() -> pd.DataFrame:
+    path = DATA / "applicability.csv"
+    cols = ["indicator", "province_set", "province_code", "reason"]
+    with path.open(encoding="utf-8", newline="") as fh:
+        lines = [(n, line) for n, line in enumerate(fh, start=1) if line.strip() and not line.lstrip().startswith("#")]
+    rows = list(csv.DictReader([line for _, line in lines]))
+    known = indicators()
+    prov = provinces()
+    for (n, _), r in zip(lines[1:], rows):
+        where = f"{path.name} line {n}"
+        if r["indicator"] not in known:
+            raise CatalogError(f"{where}: unknown indicator {r['indicator']!r}")
+        if r["province_set"] not in SETS:
+            raise CatalogError(f"{where}: unknown province set {r['province_set']!r}")
+        codes = set(prov.loc[prov["province_set"] == r["province_set"], "code"])
+        if r["province_code"] not in codes:
+            raise CatalogError(f"{where}: {r['province_code']!r} is not a unit of the {r['province_set']} set")
+        if not (r.get("reason") or "").strip():
+            raise CatalogError(f"{where}: give a reason")
+    return pd.DataFrame(rows, columns=cols, dtype="str")
+
+
+def not_applicable() -> pd.DataFrame:
+    """indicator, province_set, province_code, reason: pairs a province is not asked to report."""
+    return _not_applicable().copy()
+
+
+def is_applicable(indicator_key: str, province_code: str, province_set: str) -> bool:
+    na = _not_applicable()
+    hit = (na["indicator"] == indicator_key) & (na["province_code"] == province_code) & (na["province_set"] == province_set)
+    return not bool(hit.any())

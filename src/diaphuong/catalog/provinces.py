@@ -188,3 +188,29 @@ def resolve_province(text: str, on: date | None = None) -> ProvinceRef:
                 else:
                     hint = f"{_ref(c, s, None).name_vi} ({c}) is a unit of the 34-province list, valid from 2025-07-01"
     raise UnknownProvince(raw, _candidates(_key(raw), sets), on=on, hint=hint)
+
+
+def find_province_in_text(text: str, on: date | None = None) -> ProvinceRef | None:
+    """The one province a free text names ("Sở KH&ĐT tỉnh Hà Giang", "bao_cao_quang_ninh"), or None
+    when it names none or several. Longest name wins ("Hà Nam" inside "Hà Nam Ninh" is not a guess)."""
+    if not text:
+        return None
+    words = fold(str(text).replace("_", " ")).split()
+    sets = (set_on(on),) if on is not None else ("2025", "2008")
+    idx = _index()
+    for s in sets:
+        found: dict[str, int] = {}
+        for n in (4, 3, 2):
+            for i in range(len(words) - n + 1):
+                codes = idx[s].get(" ".join(words[i:i + n]))
+                if codes and len(codes) == 1:
+                    found.setdefault(next(iter(codes)), n)
+        if len(found) == 1:
+            return _ref(next(iter(found)), s, on)
+        if len(found) > 1:
+            best = max(found.values())
+            top = [c for c, n in found.items() if n == best]
+            if len(top) == 1:
+                return _ref(top[0], s, on)
+            return None
+    return None

@@ -1,0 +1,105 @@
+"""The reporting-cycle flow: one Prefect task per stage (and per file for reading), each calling a
+plain function of ``diaphuong.pipeline``. No logic lives here."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow, task, unmapped
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from diaphuong import pipeline
+from diaphuong.ingest.discover import discover_cycles
+from diaphuong.settings import Settings, load_settings
+from diaphuong.warehouse import write_lock
+
+@task(name="plan", cache_policy=NO_CACHE)
+def plan(settings: Settings, cycle: str, parameters: dict) -> pipeline.CyclePlan:
+    return pipeline.plan_cycle(settings, cycle, parameters)
+
+
+@task(name="parse-submission", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+def parse_submission(raw_dir: Path, cycle: str, f: dict, cal) -> pipeline.FileResult:
+    return pipeline.parse_submission_file(raw_dir, cycle, f, cal)
+
+
+@task(name="extract-report", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+def extract_report(raw_dir: Path, cycle: str, f: dict, cal) -> pipeline.FileResult:
+    return pipeline.extract_report_file(raw_dir, cycle, f, cal)
+
+
+@task(name="assemble", cache_policy=NO_CACHE)
+def assemble(cycle: str, results: list, inbox_errors: list) -> pipeline.Assembled:
+    return pipeline.assemble(cycle, results, inbox_errors)
+
+
+@task(name="completeness", cache_policy=NO_CACHE)
+def completeness(p: pipeline.CyclePlan, asm: pipeline.Assembled) -> pipeline.Checked:
+    return pipeline.check_reporting(p, asm)
+
+
+@task(name="validate", cache_policy=NO_CACHE)
+def validate(settings: Settings, p: pipeline.CyclePlan, asm: pipeline.Assembled) -> pipeline.Validated:
+    return pipeline.validate_cycle(settings, p, asm, pipeline.history(settings, p.cycle))
+
+
+@task(name="load", cache_policy=NO_CACHE)
+def load(settings: Settings, batch) -> dict:
+    return pipeline.load_batch(settings, batch)
+
+
+@task(name="export-parquet", cache_policy=NO_CACHE)
+def export(settings: Settings) -> Path:
+    return pipeline.export(settings)
+
+
+@task(name="report", cache_policy=NO_CACHE)
+def report(settings: Settings, cycle: str) -> Path:
+    return pipeline.write_outputs(settings, cycle)
+
+
+def process_cycle(settings: Settings, cycle: str, parameters: dict) -> dict:
+    timer = pipeline.Timer()
+    with timer.stage("plan"):
+        p = plan(settings, cycle, parameters)
+    files = p.files.to_dict("records")
+    sheets = [f for f in files if f["kind"] == "spreadsheet"]
+    texts = [f for f in files if f["kind"] == "report"]
+    with timer.stage("parse"):
+        parsed = parse_submission.map(unmapped(settings.raw_dir), unmapped(cycle), sheets, unmapped(p.calendar))
+        extracted = extract_report.map(unmapped(settings.raw_dir), unmapped(cycle), texts, unmapped(p.calendar))
+        results = [r.result() for r in parsed] + [r.result() for r in extracted]
+    with timer.stage("assemble"):
+        asm = assemble(cycle, results, p.inbox_errors)
+    with timer.stage("completeness"):
+        chk = completeness(p, asm)
+    with timer.stage("validate"):
+        val = validate(settings, p, asm)
+    batch = pipeline.build_batch(p, asm, chk, val, timer.timings)
+    with timer.stage("load"):
+        loaded = load(settings, batch)
+    with timer.stage("export"):
+        export(settings)
+    with timer.stage("report"):
+        report_path = report(settings, cycle)
+    row = pipeline.summary_row(cycle, chk.completeness, loaded, batch.frames["finding"],
+                               settings.duckdb_path, report_path)
+    row["timings"] = timer.timings
+    return row
+
+
+@flow(name="reporting-cycle", log_prints=False)
+def reporting_cycle(cycle: str | None = None, raw_dir: str | None = None, warehouse_dir: str | None = None) -> list[dict]:
+    """Process one cycle (or every cycle under the raw tree) into the warehouse and its reports."""
+    settings = load_settings(raw_dir=raw_dir, warehouse_dir=warehouse_dir)
+    cycles = [cycle] if cycle else discover_cycles(settings.raw_dir)
+    params = {"_raw_dir": str(settings.raw_dir), "_flow_run_id": str(flow_run.get_id() or "")}
+    rows = []
+    with write_lock(settings):
+        for c in cycles:
+            rows.append(process_cycle(settings, c, params))
+    create_markdown_artifact(key="reporting-cycle-summary", markdown=pipeline.summary_markdown(rows),
+                             description="diaphuong: cycles processed")
+    create_table_artifact(key="reporting-cycle-table", table=[{k: v for k, v in r.items() if k != "timings"} for r in rows])
+    return rows

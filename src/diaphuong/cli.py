@@ -1,0 +1,225 @@
+"""The ``diaphuong`` command. Library errors become one-line messages with a hint."""
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from diaphuong.errors import DiaphuongError
+from diaphuong.settings import load_settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="diaphuong: the socio-economic database of Vietnam's provinces.")
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+WarehouseOpt = Annotated[Optional[Path], typer.Option("--warehouse", help="Warehouse folder (default data/warehouse or $DIAPHUONG_WAREHOUSE)")]
+RawOpt = Annotated[Optional[Path], typer.Option("--raw", help="Raw tree (default data/raw or $DIAPHUONG_RAW)")]
+
+
+class Fmt(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class FailOn(str, Enum):
+    critical = "critical"
+    warning = "warning"
+
+
+def _print_frame(df, fmt: Fmt, title: str | None = None) -> None:
+    if fmt == Fmt.json:
+        sys.stdout.write(df.to_json(orient="records", force_ascii=False, date_format="iso") + "\n")
+    elif fmt == Fmt.csv:
+        sys.stdout.write(df.to_csv(index=False))
+    else:
+        t = Table(title=title, show_lines=False)
+        for c in df.columns:
+            t.add_column(str(c), overflow="fold")
+        for row in df.itertuples(index=False):
+            t.add_row(*["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in row])
+        out.print(t)
+
+
+@app.command()
+def run(
+    cycle: Annotated[Optional[str], typer.Option(help="One cycle (e.g. 2025-H2); default: every cycle under the raw tree")] = None,
+    raw: RawOpt = None,
+    warehouse: WarehouseOpt = None,
+    fail_on: Annotated[Optional[FailOn], typer.Option("--fail-on", help="Exit 3 when findings of this severity (or worse) exist")] = None,
+) -> None:
+    """Run the reporting-cycle flow: ingest, extract, check, validate, load, report."""
+    from diaphuong.prefect_env import configure
+
+    settings = load_settings(raw_dir=raw, warehouse_dir=warehouse)
+    configure(settings.prefect_home)
+    from diaphuong.prefect_env import no_heartbeat
+    from diaphuong_flows.reporting_cycle import reporting_cycle
+
+    with no_heartbeat():
+        rows = reporting_cycle(cycle=cycle, raw_dir=str(settings.raw_dir), warehouse_dir=str(settings.warehouse_dir))
+    t = Table(title="diaphuong run")
+    for c in ("cycle", "expected", "received", "on time", "observations", "critical", "warning", "info"):
+        t.add_column(c, justify="left" if c == "cycle" else "right")
+    for r in rows:
+        t.add_row(r["cycle"], str(r["expected"]), str(r["received"]), str(r["on_time"]), str(r["observations"]),
+                  str(r["critical"]), str(r["warning"]), str(r["info"]))
+    out.print(t)
+    out.print(f"warehouse: {settings.duckdb_path}")
+    for r in rows:
+        out.print(f"report {r['cycle']}: {r['report']}")
+    if fail_on:
+        worst = sum(r["critical"] for r in rows) + (sum(r["warning"] for r in rows) if fail_on == FailOn.warning else 0)
+        if worst:
+            err.print(f"{worst} finding(s) at or above {fail_on.value}")
+            raise typer.Exit(3)
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="A read-only SQL query")],
+    format: Annotated[Fmt, typer.Option("--format", "-f")] = Fmt.table,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Answer a read-only SQL query on the warehouse."""
+    from diaphuong.query import run_query
+
+    settings = load_settings(warehouse_dir=warehouse)
+    df, note = run_query(settings, query)
+    if note:
+        err.print(note)
+    _print_frame(df, format)
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the raw tree into")],
+    cycles: Annotated[str, typer.Option(help="Comma-separated cycles, e.g. 2024-01,2024-Q1,2024-H1")],
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same files)")] = 0,
+    clean: Annotated[bool, typer.Option("--clean/--mess", help="Without the injected reporting problems")] = False,
+) -> None:
+    """Write synthetic reporting cycles (submissions, report texts, inbox) for any period."""
+    from diaphuong.demo import write_demo
+    from diaphuong.periods import parse_period
+
+    cs = [c.strip() for c in cycles.split(",") if c.strip()]
+    for c in cs:
+        parse_period(c)
+    summary = write_demo(out_dir, cs, seed=seed, mess=not clean)
+    out.print(f"wrote {len(cs)} cycle(s) to {out_dir}")
+    if isinstance(summary, dict):
+        for c in cs:
+            info = summary.get(c) or {}
+            if isinstance(info, dict) and info:
+                out.print(f"  {c}: " + ", ".join(f"{k}={v}" for k, v in info.items() if isinstance(v, (int, str))))
+
+
+@app.command()
+def template(
+    cycle: Annotated[str, typer.Option(help="Cycle the form is for, e.g. 2026-H1")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The .xlsx to write")],
+    province: Annotated[Optional[str], typer.Option(help="Province code or name to pre-fill")] = None,
+) -> None:
+    """Write the department's submission template (xlsx)."""
+    from diaphuong.catalog.provinces import resolve_province
+    from diaphuong.periods import parse_period
+    from diaphuong.template import write_template
+
+    code = resolve_province(province, on=parse_period(cycle).end).code if province else None
+    path = write_template(output, cycle, code)
+    out.print(f"wrote {path}")
+
+
+@app.command()
+def extract(
+    paths: Annotated[list[Path], typer.Argument(help="Report files or folders (recursive)")],
+    json_: Annotated[bool, typer.Option("--json", help="One JSON observation per line")] = False,
+    province: Annotated[Optional[str], typer.Option(help="Province when the text does not say")] = None,
+    period: Annotated[Optional[str], typer.Option(help="Period (DESIGN.md notation) when the text does not say")] = None,
+) -> None:
+    """Extract the figures that report texts state, with their source spans."""
+    from diaphuong.extract import extract_paths, to_json_records
+
+    df = extract_paths(list(paths), province=province, period=period)
+    for f, msg in df.attrs.get("errors", []):
+        err.print(f"error: {msg}")
+    if json_:
+        for rec in to_json_records(df):
+            sys.stdout.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    else:
+        cols = [c for c in ("province_code", "period", "indicator", "measure", "value", "unit", "status", "qualifier", "locator")
+                if c in df.columns]
+        _print_frame(df[cols], Fmt.table)
+
+
+@app.command()
+def status(
+    cycle: Annotated[Optional[str], typer.Option(help="Cycle (default: the latest loaded)")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """The scorecard of a cycle, worst first (who has not reported what, who was late)."""
+    from diaphuong.completeness import status_frame
+    from diaphuong.query import run_query
+
+    settings = load_settings(warehouse_dir=warehouse)
+    if cycle is None:
+        latest, _ = run_query(settings, "SELECT cycle FROM cycle ORDER BY period_end DESC, cycle DESC LIMIT 1")
+        if latest.empty:
+            raise DiaphuongError("the warehouse holds no cycle yet", hint="run `diaphuong run` first")
+        cycle = str(latest.iloc[0, 0])
+    df, note = run_query(settings, f"SELECT * FROM scorecard WHERE cycle = '{cycle.replace(chr(39), '')}'")
+    if note:
+        err.print(note)
+    if df.empty:
+        raise DiaphuongError(f"no scorecard rows for cycle {cycle}", hint="check the cycle with `diaphuong sql \"SELECT cycle FROM cycle\"`")
+    _print_frame(df if json_ else status_frame(df), Fmt.json if json_ else Fmt.table, title=f"Kỳ báo cáo {cycle}")
+
+
+@app.command()
+def report(
+    cycle: Annotated[str, typer.Option(help="Cycle to report on")],
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Write the data-quality report and the follow-up workbook and letters of a cycle."""
+    from diaphuong.pipeline import write_outputs
+
+    settings = load_settings(warehouse_dir=warehouse)
+    path = write_outputs(settings, cycle)
+    out.print(f"wrote {path}")
+
+
+@app.command()
+def expectations(
+    write: Annotated[bool, typer.Option("--write", help="Write the generated suites into expectations/")] = False,
+) -> None:
+    """Generate the structural Great Expectations suites from the schema and the catalog."""
+    from diaphuong.expectations_gen import write_suites
+
+    settings = load_settings()
+    if not write:
+        out.print("use --write to (re)generate the suites in " + str(settings.expectations_dir))
+        return
+    for p in write_suites(settings.expectations_dir):
+        out.print(f"wrote {p}")
+
+
+def main() -> None:
+    try:
+        app()
+    except DiaphuongError as e:
+        err.print(f"[red]error:[/red] {e}", markup=True, highlight=False)
+        if e.hint:
+            err.print(f"hint: {e.hint}", highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

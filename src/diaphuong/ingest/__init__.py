@@ -1,0 +1,1 @@
+"""Reading raw inputs: discovery, spreadsheets (submissions) and documents (report texts)."""

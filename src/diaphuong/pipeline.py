@@ -1,0 +1,445 @@
+"""The stages of a reporting cycle as plain functions. ``flows/reporting_cycle.py`` wires them
+into a Prefect flow (one task per file for parsing, one task per stage otherwise); tests call them
+directly.
+
+    plan_cycle -> parse_submission_file / extract_report_file (per file) -> assemble
+    -> reconcile + completeness -> validate -> load (one transaction) -> export -> report
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from diaphuong import __version__, schema
+from diaphuong.catalog.provinces import DATA as CATALOG_DIR
+from diaphuong.catalog.provinces import ProvinceRef, find_province_in_text
+from diaphuong.errors import DiaphuongError, InputError
+from diaphuong.ingest.discover import read_inbox, register_files
+from diaphuong.periods import parse_period
+from diaphuong.settings import Settings
+
+# ---------------------------------------------------------------- plan
+
+
+@dataclass
+class CyclePlan:
+    cycle: str
+    raw_dir: Path
+    files: pd.DataFrame          # register_files + receipt columns
+    inbox_errors: list[InputError]
+    calendar: object             # diaphuong.calendar.CycleCalendar
+    run_id: str
+    parameters: dict
+    started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """Version + catalog + expectations: a change to any of them makes a new run id."""
+    h = hashlib.sha256(__version__.encode())
+    for p in sorted(CATALOG_DIR.glob("*")):
+        if p.is_file():
+            h.update(p.name.encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def make_run_id(cycle: str, files: pd.DataFrame, parameters: dict, expectations_dir: Path | None = None) -> str:
+    h = hashlib.sha256()
+    h.update(cycle.encode())
+    h.update(code_fingerprint().encode())
+    # parameters starting with "_" (flow run id, absolute paths) do not change what is loaded
+    h.update(json.dumps({k: v for k, v in parameters.items() if not k.startswith("_")},
+                        sort_keys=True, default=str).encode())
+    for path, sha, rec in sorted(zip(files["path"], files["sha256"], files["received_at"].astype(str))):
+        h.update(f"{path}\0{sha}\0{rec}\n".encode())
+    if expectations_dir is not None and expectations_dir.is_dir():
+        for p in sorted(expectations_dir.rglob("*")):
+            if p.is_file() and p.suffix in (".json", ".yaml", ".yml"):
+                h.update(p.read_bytes())
+    return f"{cycle}-{h.hexdigest()[:12]}"
+
+
+def plan_cycle(settings: Settings, cycle: str, parameters: dict | None = None) -> CyclePlan:
+    from diaphuong.calendar import cycle_calendar
+    from diaphuong.completeness import receipts
+
+    parse_period(cycle)
+    files = register_files(settings.raw_dir, cycle)
+    inbox, inbox_errors = read_inbox(settings.raw_dir, cycle)
+    files = receipts(files, inbox, settings.raw_dir / cycle)
+    cal = cycle_calendar(cycle)
+    params = dict(parameters or {})
+    run_id = make_run_id(cycle, files, params, settings.expectations_dir)
+    return CyclePlan(cycle, settings.raw_dir, files, inbox_errors, cal, run_id, params)
+
+
+# ---------------------------------------------------------------- per file
+
+
+@dataclass
+class FileResult:
+    """What reading one file gave: observations, quarantine rows and the file's `submission` row."""
+    observations: pd.DataFrame
+    quarantine: pd.DataFrame
+    submission: dict
+
+
+def _submission_row(plan_cycle_: str, f: dict, cal) -> dict:
+    from diaphuong.calendar import days_late, working_days_late
+
+    rec = f.get("received_at")
+    late = wlate = None
+    if rec is not None and not pd.isna(rec):
+        late = days_late(pd.Timestamp(rec).to_pydatetime(), cal.deadline)
+        wlate = working_days_late(pd.Timestamp(rec).to_pydatetime(), cal.deadline)
+    return {
+        "sha256": f["sha256"], "cycle": plan_cycle_, "kind": f["kind"], "path": f["path"],
+        "file_format": f["file_format"], "size_bytes": f["size_bytes"], "received_at": rec,
+        "received_at_source": f.get("received_at_source"), "deadline": cal.deadline,
+        "days_late": late, "working_days_late": wlate, "outcome": "accepted",
+        "province_code": None, "province_set": None, "province_source": None,
+        "error": None, "observations": 0, "quarantined_rows": 0, "note": None,
+    }
+
+
+def _quarantine_file(cycle: str, f: dict, reason: str, message: str) -> pd.DataFrame:
+    return pd.DataFrame([{"cycle": cycle, "file": f["path"], "source_sha256": f["sha256"], "locator": None,
+                          "reason": reason, "message": message, "raw_value": None}])
+
+
+def _province_from_inbox(f: dict, on) -> ProvinceRef | None:
+    sender = f.get("sender")
+    if sender is None or (isinstance(sender, float) and pd.isna(sender)) or not str(sender).strip():
+        return None
+    return find_province_in_text(str(sender), on)
+
+
+def parse_submission_file(raw_dir: Path, cycle: str, f: dict, cal) -> FileResult:
+    """Read one spreadsheet. A file that cannot be read is quarantined whole; nothing raises."""
+    from diaphuong.ingest.submissions import read_submission
+
+    period = parse_period(cycle)
+    row = _submission_row(cycle, f, cal)
+    empty_obs = schema.empty_frame("observation")
+    if not f["supported"]:
+        msg = f"{f['path']}: .{f['file_format']} is not a spreadsheet format diaphuong reads (xlsx, xls, ods, csv)"
+        row.update(outcome="quarantined", error=msg)
+        return FileResult(empty_obs, _quarantine_file(cycle, f, "unsupported_format", msg), row)
+    try:
+        res = read_submission(raw_dir / f["path"], cycle=cycle, source_file=f["path"], sha256=f["sha256"],
+                              on=period.end)
+    except DiaphuongError as e:
+        reason = getattr(e, "reason", "unreadable")
+        row.update(outcome="quarantined", error=str(e))
+        return FileResult(empty_obs, _quarantine_file(cycle, f, reason, str(e)), row)
+    prov, source = res.province, res.province_source
+    if prov is None:
+        prov = _province_from_inbox(f, period.end)
+        source = "inbox" if prov else None
+    notes = list(res.notes)
+    if res.period and res.period != cycle:
+        notes.append(f"the file states period {res.period}, the folder says {cycle}")
+    obs = res.observations.copy()
+    q = res.quarantine.copy()
+    if prov is None:
+        msg = f"{f['path']}: no province in the header, the file name or the inbox sender"
+        row.update(outcome="quarantined", error=msg, note="; ".join(notes) or None)
+        return FileResult(empty_obs, _quarantine_file(cycle, f, "no_province", msg), row)
+    obs["cycle"] = cycle
+    obs["province_code"] = prov.code
+    obs["province_set"] = prov.province_set
+    obs["period"] = obs["period"].fillna(cycle) if "period" in obs else cycle
+    obs["source_kind"] = "submission"
+    obs["source_file"] = f["path"]
+    obs["source_sha256"] = f["sha256"]
+    if len(q):
+        q["cycle"] = cycle
+        q["province_code"] = prov.code
+    row.update(province_code=prov.code, province_set=prov.province_set, province_source=source,
+               observations=len(obs), quarantined_rows=len(q), note="; ".join(notes) or None)
+    return FileResult(obs, q, row)
+
+
+def extract_report_file(raw_dir: Path, cycle: str, f: dict, cal) -> FileResult:
+    """Extract the figures a report text states. Unreadable texts are quarantined whole."""
+    from diaphuong.extract import extract_document
+
+    period = parse_period(cycle)
+    row = _submission_row(cycle, f, cal)
+    empty_obs = schema.empty_frame("observation")
+    if not f["supported"]:
+        msg = f"{f['path']}: .{f['file_format']} is not a report format diaphuong reads (txt, docx, pdf, html)"
+        row.update(outcome="quarantined", error=msg)
+        return FileResult(empty_obs, _quarantine_file(cycle, f, "unsupported_format", msg), row)
+    try:
+        obs = extract_document(raw_dir / f["path"], raw_root=raw_dir, sha256=f["sha256"])
+    except DiaphuongError as e:
+        row.update(outcome="quarantined", error=str(e))
+        return FileResult(empty_obs, _quarantine_file(cycle, f, getattr(e, "reason", "unreadable"), str(e)), row)
+    obs = obs.copy()
+    if obs["province_code"].isna().any():
+        prov = _province_from_inbox(f, period.end)
+        if prov is not None:
+            obs.loc[obs["province_code"].isna(), ["province_code", "province_set"]] = [prov.code, prov.province_set]
+    obs = obs[obs["province_code"].notna()]
+    obs["cycle"] = cycle
+    obs["period"] = obs["period"].fillna(cycle)
+    obs["source_kind"] = "report"
+    obs["source_file"] = f["path"]
+    obs["source_sha256"] = f["sha256"]
+    codes = obs["province_code"].dropna().unique()
+    if len(codes) == 1:
+        row.update(province_code=codes[0], province_set=obs["province_set"].iloc[0], province_source="content")
+    row.update(observations=len(obs))
+    return FileResult(obs, schema.empty_frame("quarantine"), row)
+
+
+# ---------------------------------------------------------------- assemble
+
+
+@dataclass
+class Assembled:
+    submissions: pd.DataFrame
+    observations: pd.DataFrame             # current (latest file per province)
+    observations_superseded: pd.DataFrame  # from earlier files of a province (resubmissions)
+    quarantine: pd.DataFrame
+
+
+def _concat(frames: list[pd.DataFrame], table: str) -> pd.DataFrame:
+    frames = [f for f in frames if f is not None and len(f)]
+    if not frames:
+        return schema.empty_frame(table)
+    cols = schema.TABLES[table].columns
+    return pd.concat([f[[c for c in f.columns if c in cols]] for f in frames], ignore_index=True)
+
+
+def assemble(cycle: str, results: list[FileResult], inbox_errors: list[InputError] | None = None) -> Assembled:
+    """Gather per-file results; a later readable spreadsheet from the same province supersedes the
+    earlier ones (both kept: the earlier as superseded vintages)."""
+    subs = pd.DataFrame([r.submission for r in results])
+    if subs.empty:
+        subs = schema.empty_frame("submission")
+    obs_by_path = {r.submission["path"]: r.observations for r in results}
+    q = _concat([r.quarantine for r in results], "quarantine")
+    if inbox_errors:
+        q = pd.concat([q, pd.DataFrame([{"cycle": cycle, "file": e.file, "locator": e.locator, "reason": e.reason,
+                                          "message": str(e)} for e in inbox_errors])], ignore_index=True)
+    superseded_paths: set[str] = set()
+    ok = subs[(subs["kind"] == "spreadsheet") & (subs["outcome"] == "accepted") & subs["province_code"].notna()]
+    for _, grp in ok.groupby(["province_code", "province_set"]):
+        if len(grp) > 1:
+            order = grp.sort_values(["received_at", "path"], na_position="first")
+            for p in order["path"].iloc[:-1]:
+                superseded_paths.add(p)
+    if superseded_paths:
+        latest = {}
+        for _, grp in ok.groupby(["province_code", "province_set"]):
+            last = grp.sort_values(["received_at", "path"], na_position="first")["path"].iloc[-1]
+            for p in grp["path"]:
+                latest[p] = last
+        mask = subs["path"].isin(superseded_paths)
+        subs.loc[mask, "outcome"] = "superseded"
+        subs.loc[mask, "note"] = subs.loc[mask, "path"].map(lambda p: f"superseded by the resubmission {latest[p]}")
+    current = _concat([o for p, o in obs_by_path.items() if p not in superseded_paths], "observation")
+    old = _concat([o for p, o in obs_by_path.items() if p in superseded_paths], "observation")
+    current = current.drop_duplicates(subset=[c for c in ("period", "province_code", "indicator", "measure",
+                                                          "source_kind", "source_sha256", "locator") if c in current])
+    subs["cycle"] = cycle
+    return Assembled(subs.reset_index(drop=True), current.reset_index(drop=True), old.reset_index(drop=True), q)
+
+
+# ---------------------------------------------------------------- summary
+
+
+def summary_row(cycle: str, completeness: pd.DataFrame, loaded: dict, findings: pd.DataFrame,
+                warehouse: Path, report: Path | None) -> dict:
+    exp = int(completeness["expected_reports"].fillna(0).sum()) if len(completeness) else 0
+    act = int(completeness["actual_reports"].fillna(0).sum()) if len(completeness) else 0
+    ont = int(completeness["actual_reports_on_time"].fillna(0).sum()) if len(completeness) else 0
+    sev = findings["severity"].value_counts().to_dict() if len(findings) else {}
+    return {
+        "cycle": cycle, "expected": exp, "received": act, "on_time": ont,
+        "observations": loaded.get("observations_current", 0),
+        "critical": int(sev.get("critical", 0)), "warning": int(sev.get("warning", 0)), "info": int(sev.get("info", 0)),
+        "warehouse": str(warehouse), "report": str(report) if report else "",
+    }
+
+
+def summary_markdown(rows: list[dict]) -> str:
+    head = "| Kỳ | Dự kiến | Đã nhận | Đúng hạn | Quan sát | Nghiêm trọng | Cảnh báo | Thông tin |\n|---|---|---|---|---|---|---|---|\n"
+    body = "".join(
+        f"| {r['cycle']} | {r['expected']} | {r['received']} | {r['on_time']} | {r['observations']} | "
+        f"{r['critical']} | {r['warning']} | {r['info']} |\n" for r in rows)
+    paths = "".join(f"\n- {r['cycle']}: report `{r['report']}`" for r in rows)
+    return "# diaphuong: reporting cycles\n\n" + head + body + paths + "\n"
+
+
+class Timer:
+    """Stage timings for the run row."""
+
+    def __init__(self):
+        self.timings: dict[str, float] = {}
+
+    def stage(self, name: str):
+        t0 = time.perf_counter()
+        timer = self
+
+        class _Ctx:
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                timer.timings[name] = round(timer.timings.get(name, 0) + time.perf_counter() - t0, 4)
+                return False
+
+        return _Ctx()
+
+
+# ---------------------------------------------------------------- checks, load, outputs
+
+
+@dataclass
+class Checked:
+    reporting_status: pd.DataFrame
+    completeness: pd.DataFrame
+    findings: pd.DataFrame
+    reconciled: pd.DataFrame
+
+
+def check_reporting(plan: CyclePlan, asm: Assembled) -> Checked:
+    """Reconcile texts with submissions, then who reported what, on time, per DHIS2's definitions."""
+    from diaphuong import completeness as comp
+    from diaphuong.catalog.indicators import not_applicable
+    from diaphuong.reconcile import reconcile
+
+    rec = reconcile(asm.observations)
+    status = comp.reporting_status(plan.cycle, asm.submissions, asm.observations, asm.quarantine, rec,
+                                   not_applicable=not_applicable())
+    compl = comp.completeness(plan.cycle, asm.submissions, status)
+    findings = comp.completeness_findings(plan.cycle, asm.submissions, status, compl, rec)
+    return Checked(status, compl, findings, rec)
+
+
+def history(settings: Settings, cycle: str) -> pd.DataFrame:
+    """Current observations of every other cycle already in the warehouse (for rules and outliers)."""
+    from diaphuong import warehouse
+
+    if not settings.duckdb_path.exists():
+        return schema.empty_frame("observation")
+    con = warehouse.connect(settings)
+    try:
+        warehouse.ensure_schema(con)
+        return con.execute("SELECT * FROM observation_current WHERE cycle <> ?", [cycle]).df()
+    finally:
+        con.close()
+
+
+@dataclass
+class Validated:
+    findings: pd.DataFrame
+    suite_results: pd.DataFrame
+    severity: pd.Series  # worst severity per row of Assembled.observations
+
+
+def validate_cycle(settings: Settings, plan: CyclePlan, asm: Assembled, hist: pd.DataFrame) -> Validated:
+    from diaphuong.validate import validate
+
+    docs = settings.reports_dir / plan.cycle / "gx"
+    res = validate(asm.observations, hist, suites_dir=settings.expectations_dir, docs_dir=docs)
+    sev = pd.Series(res.severity_by_observation, dtype="object").reindex(asm.observations.index)
+    return Validated(res.findings, res.suite_results, sev)
+
+
+def build_batch(plan: CyclePlan, asm: Assembled, chk: Checked, val: Validated, timings: dict) -> "object":
+    from diaphuong.calendar import cycle_calendar
+    from diaphuong.warehouse import CycleBatch
+
+    cal = plan.calendar
+    per = parse_period(plan.cycle)
+    obs = asm.observations.copy()
+    obs["severity"] = val.severity.values if len(val.severity) == len(obs) else None
+    status = chk.reporting_status.copy()
+    if len(obs) and (obs["severity"] == "critical").any():
+        # a critical finding keeps the figure out of observation_current and marks it invalid
+        bad = obs[(obs["severity"] == "critical") & (obs["source_kind"] == "submission")]
+        keys = set(zip(bad["province_code"], bad["indicator"], bad["measure"]))
+        m = [(p, i, me) in keys for p, i, me in zip(status["province_code"], status["indicator"], status["measure"])]
+        status.loc[m, "status"] = "invalid"
+        status.loc[m, "detail"] = "critical validation finding"
+    findings = pd.concat([f for f in (chk.findings, val.findings) if f is not None and len(f)] or
+                         [schema.empty_frame("finding")], ignore_index=True)
+    for df in (status, chk.completeness, findings, val.suite_results):
+        df["run_id"] = plan.run_id
+    subs = asm.submissions.copy()
+    subs["run_id"] = plan.run_id
+    q = asm.quarantine.copy()
+    q["run_id"] = plan.run_id
+    cycle_row = pd.DataFrame([{
+        "cycle": plan.cycle, "cycle_kind": per.requirement_kind, "period_start": per.start, "period_end": per.end,
+        "cutoff": cal.cutoff, "deadline": cal.deadline, "province_set": per.province_set,
+        "expected_reports": int(chk.completeness["expected_reports"].fillna(0).sum()) if len(chk.completeness) else 0,
+        "run_id": plan.run_id,
+    }])
+    frames = {"cycle": cycle_row, "submission": subs, "quarantine": q, "reporting_status": status,
+              "completeness": chk.completeness, "finding": findings, "suite_result": val.suite_results}
+    run_row = {
+        "run_id": plan.run_id, "cycle": plan.cycle, "started_at": plan.started_at,
+        "finished_at": datetime.now(timezone.utc),
+        "parameters": json.dumps(plan.parameters, sort_keys=True, default=str),
+        "input_hashes": json.dumps(dict(zip(plan.files["path"], plan.files["sha256"])), sort_keys=True),
+        "row_counts": json.dumps({k: int(len(v)) for k, v in frames.items()} | {"observation": int(len(obs))}),
+        "timings": json.dumps(timings), "outcome": "completed",
+        "prefect_flow_run_id": plan.parameters.get("_flow_run_id"),
+    }
+    return CycleBatch(plan.cycle, plan.run_id, frames, obs, asm.observations_superseded, run_row)
+
+
+def load_batch(settings: Settings, batch) -> dict:
+    from diaphuong import warehouse
+
+    con = warehouse.connect(settings)
+    try:
+        counts = warehouse.load_cycle(con, batch)
+        counts["observations_current"] = con.execute(
+            "SELECT count(*) FROM observation_current WHERE cycle = ?", [batch.cycle]).fetchone()[0]
+        return counts
+    finally:
+        con.close()
+
+
+def export(settings: Settings) -> Path:
+    from diaphuong import warehouse
+
+    con = warehouse.connect(settings)
+    try:
+        warehouse.ensure_schema(con)
+        return warehouse.export_parquet(con, settings)
+    finally:
+        con.close()
+
+
+def write_outputs(settings: Settings, cycle: str) -> Path:
+    """The data-quality report and the follow-up workbook and letters of a cycle."""
+    from diaphuong import warehouse
+    from diaphuong.followup import write_followup
+    from diaphuong.report.html import write_report
+
+    con = warehouse.connect(settings)
+    try:
+        q = lambda sql: con.execute(sql, [cycle]).df()  # noqa: E731
+        write_followup(settings.reports_dir / cycle / "followup", cycle,
+                       q("SELECT * FROM reporting_status WHERE cycle = ?"),
+                       q("SELECT * FROM completeness WHERE cycle = ?"),
+                       q("SELECT * FROM finding WHERE cycle = ?"),
+                       q("SELECT * FROM submission WHERE cycle = ?"))
+        return write_report(con, cycle, settings.reports_dir)
+    finally:
+        con.close()
