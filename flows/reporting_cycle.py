@@ -2,6 +2,7 @@
 plain function of ``diaphuong.pipeline``. No logic lives here."""
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from prefect import flow, task, unmapped
@@ -11,6 +12,7 @@ from prefect.runtime import flow_run
 
 from diaphuong import pipeline
 from diaphuong.ingest.discover import discover_cycles
+from diaphuong.schedule import cycles_due
 from diaphuong.settings import Settings, load_settings
 from diaphuong.warehouse import write_lock
 
@@ -90,10 +92,17 @@ def process_cycle(settings: Settings, cycle: str, parameters: dict) -> dict:
 
 
 @flow(name="reporting-cycle", log_prints=False)
-def reporting_cycle(cycle: str | None = None, raw_dir: str | None = None, warehouse_dir: str | None = None) -> list[dict]:
-    """Process one cycle (or every cycle under the raw tree) into the warehouse and its reports."""
+def reporting_cycle(cycle: str | None = None, kind: str | None = None, today: str | None = None,
+                    raw_dir: str | None = None, warehouse_dir: str | None = None) -> list[dict]:
+    """Process one cycle, the cycles of a kind that are due (scheduled runs: ``kind`` and
+    optionally ``today``), or every cycle under the raw tree, into the warehouse and its reports."""
     settings = load_settings(raw_dir=raw_dir, warehouse_dir=warehouse_dir)
-    cycles = [cycle] if cycle else discover_cycles(settings.raw_dir)
+    if cycle:
+        cycles = [cycle]
+    elif kind:
+        cycles = cycles_due(kind, date.fromisoformat(today) if today else date.today(), settings.raw_dir)
+    else:
+        cycles = discover_cycles(settings.raw_dir)
     params = {"_raw_dir": str(settings.raw_dir), "_flow_run_id": str(flow_run.get_id() or "")}
     rows = []
     with write_lock(settings):

@@ -196,6 +196,25 @@ def report(
     out.print(f"wrote {path}")
 
 
+class ExportFmt(str, Enum):
+    xlsx = "xlsx"
+    csv = "csv"
+
+
+@app.command()
+def export(
+    cycle: Annotated[str, typer.Option(help="Cycle whose periods to export")],
+    format: Annotated[ExportFmt, typer.Option("--format", "-f")] = ExportFmt.xlsx,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="File to write (default reports/<cycle>/panel_<cycle>.<fmt>)")] = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Write the panel (province x period, one column per indicator) for Excel users."""
+    from diaphuong.export import export_panel
+
+    settings = load_settings(warehouse_dir=warehouse)
+    out.print(f"wrote {export_panel(settings, cycle, format.value, output)}")
+
+
 @app.command()
 def expectations(
     write: Annotated[bool, typer.Option("--write", help="Write the generated suites into expectations/")] = False,

@@ -59,9 +59,9 @@ GX_TYPES = {
     "BOOLEAN": "bool_", "TIMESTAMPTZ": "Timestamp", "DATE": "object",
 }
 #: Period and cycle notation (DESIGN.md), the same language as :func:`diaphuong.periods.parse_period`
-#: without capture groups (pandas' ``str.contains`` warns on groups). ``YYYY-6M`` and ``YYYY-12M``
-#: are accepted by the parser as aliases; the warehouse stores the canonical codes.
-PERIOD_REGEX = r"^\d{4}(?:-(?:0[1-9]|1[0-2]|Q[1-4]|H[12]|(?:[2-57-9]|1[01])M))?$"
+#: without capture groups (pandas' ``str.contains`` warns on groups); ``YYYY-6M`` (= ``YYYY-H1``) is
+#: accepted as the parser accepts it.
+PERIOD_REGEX = r"^\d{4}(?:-(?:0[1-9]|1[0-2]|Q[1-4]|H[12]|(?:[1-9]|1[0-2])M))?$"
 CHANGE_MEASURES = ("yoy_pct", "mom_pct", "ytd_pct", "avg_yoy_pct")
 FILE_FORMATS = ("xlsx", "xls", "ods", "csv", "txt", "docx", "pdf", "html")
 GENERATOR = "diaphuong.expectations_gen"

@@ -329,7 +329,9 @@ def check_reporting(plan: CyclePlan, asm: Assembled) -> Checked:
 
 
 def history(settings: Settings, cycle: str) -> pd.DataFrame:
-    """Current observations of every other cycle already in the warehouse (for rules and outliers)."""
+    """Current observations of the cycles that END BEFORE this one (for rules and outliers). Only
+    earlier cycles, so that re-running an old cycle gives the same findings whatever was loaded
+    after it."""
     from diaphuong import warehouse
 
     if not settings.duckdb_path.exists():
@@ -337,7 +339,10 @@ def history(settings: Settings, cycle: str) -> pd.DataFrame:
     con = warehouse.connect(settings)
     try:
         warehouse.ensure_schema(con)
-        return con.execute("SELECT * FROM observation_current WHERE cycle <> ?", [cycle]).df()
+        end = parse_period(cycle).end
+        return con.execute(
+            "SELECT o.* FROM observation_current o JOIN cycle c USING (cycle) WHERE c.period_end < ?", [end]
+        ).df()
     finally:
         con.close()
 

@@ -34,6 +34,7 @@ __all__ = [
     "decode_bytes",
     "encode_legacy",
     "decode_legacy",
+    "encode_cp1258",
     "fix_legacy_text",
     "vietnamese_score",
     "LEGACY_ENCODINGS",
@@ -154,21 +155,23 @@ def _cp1252_text(data: bytes) -> str:
         return "".join(_cp1252_char(b) if b >= 0x80 else chr(b) for b in data)
 
 
-_ALLCAPS_WORD = re.compile(r"[^\W\d_]+")
+_LINE = re.compile(r"[^\n]+")
 
 
 def _upper_capital_font_words(text: str) -> str:
-    """TCVN3 capitals typed in the .VnTimeH font come out lower case: 'TæNG' -> 'TỔNG'."""
+    """TCVN3 capitals typed in the .VnTimeH font come out lower case ("TæNG" -> "tổng" letters).
+    A line whose ASCII letters are all capitals (at least three) was typed in the capital font:
+    upper-case it all ("TổNG KếT" -> "TỔNG KẾT"). A single title-case word ("Sở") is ambiguous and
+    left alone."""
 
     def fix(m: re.Match[str]) -> str:
-        w = m.group(0)
-        ascii_letters = [c for c in w if c.isascii()]
-        if len(ascii_letters) >= 1 and all(c.isupper() for c in ascii_letters) and not w.isupper():
-            if len(ascii_letters) >= 2 or (len(w) >= 2 and w[0].isupper()):
-                return w.upper()
-        return w
+        line = m.group(0)
+        letters = [c for c in line if c.isascii() and c.isalpha()]
+        if len(letters) >= 3 and all(c.isupper() for c in letters) and not line.isupper():
+            return line.upper()
+        return line
 
-    return _ALLCAPS_WORD.sub(fix, text)
+    return _LINE.sub(fix, text)
 
 
 def decode_legacy(data: bytes, encoding: str) -> str:
@@ -213,6 +216,26 @@ def encode_legacy(text: str, encoding: str) -> bytes:
             out += seq.encode("cp1252")
         return bytes(out)
     raise ValueError(f"not a legacy encoding: {encoding!r} (use 'tcvn3' or 'vni')")
+
+
+def encode_cp1258(text: str) -> bytes:
+    """Write ``text`` in Windows-1258: a letter cp1258 lacks is written as its base letter plus a
+    combining tone mark (as Windows does). Raises ``ValueError`` for characters with no code."""
+    out = bytearray()
+    for i, c in enumerate(unicodedata.normalize("NFC", text)):
+        try:
+            out += c.encode("cp1258")
+            continue
+        except UnicodeEncodeError:
+            pass
+        d = unicodedata.normalize("NFD", c)
+        tones = "".join(ch for ch in d if ch in _TONE_MARKS)
+        base = unicodedata.normalize("NFC", "".join(ch for ch in d if ch not in _TONE_MARKS))
+        try:
+            out += (base + tones).encode("cp1258")
+        except UnicodeEncodeError:
+            raise ValueError(f"character {c!r} at {i} has no Windows-1258 code") from None
+    return bytes(out)
 
 
 _CP1252_PUNCT = set("\u201c\u201d\u2018\u2019\u2013\u2014\u2026\u2022\u00a0\u00b0")

@@ -1,0 +1,1465 @@
+"""Figures stated in Vietnamese provincial report texts -> observations with text spans.
+
+The reader is deliberately conservative: an analyst must never meet an invented figure, so a number
+is reported only when its indicator, its measure and its unit are all read from the text; anything
+unsure is dropped.
+
+How a text is read
+==================
+1. The text is normalised (NFC, one tone placement: :func:`diaphuong.text.normalize.normalize_vi`)
+   and folded character by character (no diacritics, lower case), so every offset found in the
+   folded copy is an offset of the text as given (:func:`_offset_map` covers texts that were not NFC).
+2. It is cut into paragraphs (lines) and sentences (``.``/``!``/``?`` before a capital; ``TP.`` and
+   numbers such as ``3.370`` do not end a sentence).
+3. In each sentence the reader finds the *mentions*: indicator names (the catalog's aliases plus the
+   reader's own phrasings and context words such as the GRDP sectors), numbers with their units,
+   comparison phrases (``so với cùng kỳ``, ``so với tháng trước``, ``dự toán``...), status words,
+   period phrases and province names.
+4. The sentence is cut into clauses at ``, ; : ( )`` and at ``và`` before a verb. A clause's words
+   before its number name its subject: an indicator name starts a new subject; words the reader does
+   not know (a sub-component such as ``khách quốc tế``, ``ngành khai khoáng``, ``cả nước``) end the
+   subject, so the following clauses are not read as the indicator's; plain words (verbs, status
+   words, ``trên địa bàn tỉnh``) keep the subject of the clause before.
+5. The verb and the comparison decide the measure: ``tăng/giảm X% so với cùng kỳ`` -> ``yoy_pct``,
+   ``so với tháng trước`` -> ``mom_pct``, ``đạt/bằng X% kế hoạch/dự toán`` -> ``pct_of_plan``,
+   ``vượt X% kế hoạch`` -> 100+X, ``bằng X% so với cùng kỳ`` -> X-100; for a rate indicator
+   (``grdp_growth``, ``iip_growth``, the CPI keys) the change is the ``value``. Plans, targets,
+   scenarios, forecasts, percentage points, ratios (``gấp 2 lần``) and figures of other years, of the
+   whole country or of a sub-component are dropped.
+6. The value is converted into the indicator's catalog unit (``diaphuong.catalog.units``).
+
+Public functions: :func:`extract_text`, :func:`extract_document`, :func:`extract_paths`,
+:func:`to_json_records`.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from diaphuong.catalog.indicators import Indicator, indicators
+from diaphuong.catalog.provinces import DATA, ProvinceRef, provinces_on, resolve_province
+from diaphuong.catalog.units import UnitMismatch, convert, units
+from diaphuong.errors import DiaphuongError, PeriodError
+from diaphuong.periods import Period, parse_period
+from diaphuong.schema import conform, empty_frame
+from diaphuong.text.normalize import fold, nfc, normalize_vi
+from diaphuong.text.numbers import NumberFormatError, detect_convention, parse_number
+from diaphuong.text.periods_vi import PREV_PLACEHOLDER, YEAR_PLACEHOLDER, fill_year, find_periods
+
+__all__ = ["extract_text", "extract_document", "extract_paths", "to_json_records",
+           "CPI_MEASURES"]
+
+# The CPI's four bases. The catalog has three keys whose `value` is the change on one base; the
+# December base has no key of its own and is carried as the `ytd_pct` measure of cpi_yoy.
+CPI_MEASURES = {
+    "mom": ("cpi_mom", "value"),
+    "yoy": ("cpi_yoy", "value"),
+    "avg": ("cpi_avg", "value"),
+    "ytd": ("cpi_yoy", "ytd_pct"),
+}
+
+# ----------------------------------------------------------------------------- folding
+
+_KEEP = set("%/")
+
+
+class _FoldTable(dict):
+    """str.translate table: one output character for every input character (offsets kept)."""
+
+    def __missing__(self, code: int) -> str:
+        c = chr(code)
+        if c in "đĐ":
+            out = "d"
+        elif c.isascii():
+            out = c.lower() if c.isalnum() else (c if c in _KEEP else " ")
+        else:
+            base = unicodedata.normalize("NFD", c)[0]
+            out = base.lower() if base.isascii() and base.isalnum() else " "
+        self[code] = out
+        return out
+
+
+_FOLD = _FoldTable()
+
+
+def _fold_keep(text: str) -> str:
+    """Length-preserving fold: diacritics off, lower case, punctuation to spaces but % and /."""
+    return text.translate(_FOLD)
+
+
+def _offset_map(original: str) -> tuple[str, list[int] | None]:
+    """NFC + tone placement of ``original``; plus, when lengths differ, the offset in ``original``
+    of every character of the result (and one past the end)."""
+    norm = normalize_vi(original)
+    if len(norm) == len(original):
+        return norm, None
+    out_to_in: list[int] = []
+    pieces: list[str] = []
+    i, n = 0, len(original)
+    while i < n:
+        j = i + 1
+        while j < n and unicodedata.combining(original[j]):
+            j += 1
+        piece = nfc(original[i:j])
+        pieces.append(piece)
+        out_to_in.extend([i] * len(piece))
+        i = j
+    out_to_in.append(n)
+    text = normalize_vi("".join(pieces))
+    if len(text) != len(out_to_in) - 1:  # pragma: no cover - cross-cluster composition
+        return norm, None
+    return text, out_to_in
+
+
+# ----------------------------------------------------------------------------- patterns
+
+def _words(*phrases: str) -> str:
+    """Alternation of folded phrases, any run of separators between words."""
+    alts = []
+    for p in sorted(set(phrases), key=len, reverse=True):
+        toks = fold(p).split()
+        if toks:
+            alts.append(r"[\s/]+".join(re.escape(t) for t in toks))
+    return "(?:" + "|".join(alts) + ")"
+
+
+# Extra subject phrasings of the reader (folded-matched like the catalog's aliases). A key of None
+# blocks: the phrase names something that is not the indicator whose alias it contains.
+_EXTRA_ALIASES: dict[str, str | None] = {
+    # GRDP: the family head; the unit and the price basis pick the key (see _route_grdp).
+    "GRDP": "grdp", "tổng sản phẩm trên địa bàn": "grdp", "tổng sản phẩm trên địa bàn tỉnh": "grdp",
+    "tổng sản phẩm trong tỉnh": "grdp", "tổng sản phẩm trên địa bàn thành phố": "grdp",
+    "tổng sản phẩm địa bàn": "grdp", "tổng sản phẩm xã hội": "grdp",
+    "GRDP bình quân đầu người": "grdp_per_capita", "GRDP bình quân trên đầu người": "grdp_per_capita",
+    "thu nhập bình quân đầu người": None, "GRDP trừ dầu khí": None, "GRDP không kể dầu khí": None,
+    "GRDP (trừ dầu khí)": None, "GRDP phân theo ngành kinh tế": None, "GDP": None,
+    "tổng sản phẩm trong nước": None, "GRDP bình quân hằng năm": None,
+    "GRDP bình quân mỗi năm": None, "GRDP bình quân giai đoạn": None,
+    "tốc độ tăng trưởng bình quân": None,
+    # prices
+    "chỉ số giá tiêu dùng CPI": "cpi_yoy", "chỉ số CPI": "cpi_yoy", "chỉ số giá tiêu dùng chung": "cpi_yoy",
+    "lạm phát cơ bản": None, "chỉ số giá vàng": None, "chỉ số giá đô la Mỹ": None,
+    "chỉ số giá USD": None, "chỉ số giá sản xuất": None, "chỉ số giá xây dựng": None,
+    # industry
+    "chỉ số sản xuất ngành công nghiệp": "iip_growth", "chỉ số toàn ngành công nghiệp": "iip_growth",
+    "chỉ số công nghiệp (trừ dầu thô và khí đốt)": None, "chỉ số công nghiệp trừ dầu thô": None,
+    "chỉ số sản xuất công nghiệp (trừ dầu thô và khí đốt)": None,
+    "giá trị sản xuất công nghiệp": None, "giá trị sản xuất": None,
+    # trade
+    "xuất khẩu": "export_value", "nhập khẩu": "import_value",
+    "kim ngạch xuất khẩu hàng hóa": "export_value", "kim ngạch nhập khẩu hàng hóa": "import_value",
+    "xuất khẩu lao động": None, "kim ngạch xuất nhập khẩu": None, "tổng kim ngạch xuất nhập khẩu": None,
+    "xuất nhập khẩu": None, "xuất siêu": None, "nhập siêu": None, "cán cân thương mại": None,
+    "doanh thu bán lẻ hàng hóa": "retail_sales",
+    "tổng mức bán lẻ hàng hóa và doanh thu dịch vụ tiêu dùng": "retail_sales",
+    # public finance
+    "thu ngân sách": "budget_revenue", "thu ngân sách nhà nước trên địa bàn tỉnh": "budget_revenue",
+    "thu ngân sách nhà nước trên địa bàn": "budget_revenue",
+    "tổng thu ngân sách nhà nước trên địa bàn": "budget_revenue",
+    "thu từ dầu thô": None, "thu tiền sử dụng đất": None, "thu xổ số kiến thiết": None,
+    "chi đầu tư phát triển": None, "chi thường xuyên": None, "thu bổ sung từ ngân sách cấp trên": None,
+    "thu ngân sách trung ương": None, "thu cân đối ngân sách": "budget_revenue",
+    "dự toán thu": None, "dự toán chi": None, "dự toán ngân sách": None,
+    # investment
+    "giải ngân vốn đầu tư công": "public_investment_disbursed",
+    "vốn đầu tư công đã giải ngân": "public_investment_disbursed",
+    "tỷ lệ giải ngân": "public_investment_disbursed",
+    "kế hoạch vốn đầu tư công": None, "vốn đầu tư công": None,
+    "vốn đầu tư thực hiện từ nguồn ngân sách nhà nước": None,
+    "vốn FDI thực hiện": None, "vốn FDI giải ngân": None, "vốn đầu tư trực tiếp nước ngoài thực hiện": None,
+    "vốn điều chỉnh": None, "vốn tăng thêm": None, "góp vốn, mua cổ phần": None,
+    "đầu tư trực tiếp nước ngoài": "fdi_registered_capital", "vốn đầu tư nước ngoài": "fdi_registered_capital",
+    "dự án FDI": "fdi_projects", "dự án có vốn đầu tư nước ngoài": "fdi_projects",
+    "dự án đầu tư nước ngoài": "fdi_projects", "dự án đầu tư trực tiếp nước ngoài": "fdi_projects",
+    "vốn đầu tư toàn xã hội": "total_social_investment",
+    "vốn đầu tư phát triển toàn xã hội": "total_social_investment",
+    "vốn đầu tư thực hiện toàn xã hội": "total_social_investment",
+    "vốn đầu tư thực hiện trên địa bàn tỉnh": "total_social_investment",
+    # enterprises
+    "doanh nghiệp thành lập mới": "new_enterprises", "doanh nghiệp đăng ký thành lập mới": "new_enterprises",
+    "doanh nghiệp được thành lập mới": "new_enterprises", "doanh nghiệp mới thành lập": "new_enterprises",
+    "doanh nghiệp thành lập mới và đi vào hoạt động": "new_enterprises",
+    "doanh nghiệp quay trở lại hoạt động": None, "doanh nghiệp hoạt động trở lại": None,
+    "doanh nghiệp tạm ngừng": None, "doanh nghiệp giải thể": None, "vốn đăng ký bình quân": None,
+    "vốn đăng ký tăng thêm": None, "doanh nghiệp đăng ký tạm ngừng": None,
+    "doanh nghiệp ngừng hoạt động": None, "doanh nghiệp hoàn tất thủ tục giải thể": None,
+    # tourism
+    "khách du lịch": "visitors", "lượt khách": "visitors", "tổng lượt khách": "visitors",
+    "lượng khách du lịch": "visitors", "lượng khách": "visitors", "tổng số khách": "visitors",
+    "tổng số lượt khách": "visitors", "du khách": "visitors", "lượt khách tham quan du lịch": "visitors",
+    "khách quốc tế": None, "khách du lịch quốc tế": None, "khách nội địa": None,
+    "khách du lịch nội địa": None, "khách trong nước": None, "khách lưu trú": None,
+    "lượt khách lưu trú": None, "khách quốc tế lưu trú": None, "lượt khách quốc tế": None,
+    "lượt khách nội địa": None, "doanh thu dịch vụ lưu trú": None, "doanh thu lưu trú": None,
+    "dịch vụ lưu trú, ăn uống": None, "dịch vụ lưu trú và ăn uống": None, "du lịch lữ hành": None,
+    "tổng thu từ khách du lịch": "tourism_revenue", "tổng thu từ du lịch": "tourism_revenue",
+    "doanh thu du lịch": "tourism_revenue", "tổng doanh thu du lịch": "tourism_revenue",
+    # labour, living standards, population, agriculture
+    "lao động được giải quyết việc làm": "jobs_created", "số lao động được giải quyết việc làm": "jobs_created",
+    "giải quyết việc làm cho": "jobs_created", "giải quyết việc làm mới cho": "jobs_created",
+    "tạo việc làm cho": "jobs_created", "tạo việc làm mới cho": "jobs_created",
+    "đưa lao động đi làm việc ở nước ngoài": None, "lao động đi làm việc ở nước ngoài": None,
+    "tỷ lệ hộ cận nghèo": None, "số hộ nghèo": None, "hộ cận nghèo": None, "hộ nghèo": None,
+    "tỷ lệ thất nghiệp khu vực thành thị": None, "tỷ lệ thất nghiệp ở khu vực thành thị": None,
+    "tỷ lệ thất nghiệp thành thị": None, "tỷ lệ thiếu việc làm": None,
+    "tỷ lệ thất nghiệp khu vực nông thôn": None,
+    "quy mô dân số": None, "mật độ dân số": None, "tỷ lệ tăng dân số": None, "dân số thành thị": None,
+    "dân số nông thôn": None, "tỷ lệ tăng dân số tự nhiên": None,
+    "sản lượng lúa": None, "sản lượng thóc": None, "sản lượng ngô": None, "sản lượng thủy sản": None,
+    "sản lượng lương thực có hạt": "food_output", "sản lượng lương thực bình quân đầu người": None,
+    "lương thực bình quân đầu người": None,
+}
+
+# Words of a context family that name a family member (or block) only inside that family.
+_SECTORS = {
+    "agriculture": ["khu vực nông, lâm nghiệp và thủy sản", "khu vực nông lâm nghiệp và thủy sản",
+                    "khu vực nông nghiệp, lâm nghiệp và thủy sản", "nông, lâm nghiệp và thủy sản",
+                    "nông nghiệp, lâm nghiệp và thủy sản", "khu vực nông, lâm, thủy sản",
+                    "khu vực nông lâm thủy sản", "nông, lâm, thủy sản", "nông lâm thủy sản",
+                    "khu vực nông, lâm nghiệp, thủy sản", "nông, lâm nghiệp, thủy sản",
+                    "khu vực nông nghiệp", "khu vực I", "khu vực NLTS", "NLTS"],
+    "industry_construction": ["khu vực công nghiệp và xây dựng", "khu vực công nghiệp - xây dựng",
+                              "khu vực công nghiệp, xây dựng", "công nghiệp và xây dựng",
+                              "công nghiệp - xây dựng", "công nghiệp, xây dựng", "khu vực II",
+                              "khu vực CN-XD", "CN-XD", "khu vực công nghiệp xây dựng",
+                              "công nghiệp xây dựng"],
+    "services": ["khu vực dịch vụ", "dịch vụ", "khu vực III", "ngành dịch vụ"],
+    "product_taxes": ["thuế sản phẩm trừ trợ cấp sản phẩm", "thuế sản phẩm trừ trợ cấp",
+                      "thuế sản phẩm"],
+    None: ["khu vực dịch vụ và thuế sản phẩm", "dịch vụ và thuế sản phẩm",
+           "dịch vụ và thuế sản phẩm trừ trợ cấp sản phẩm",
+           "khu vực dịch vụ và thuế sản phẩm trừ trợ cấp sản phẩm",
+           "khu vực công nghiệp", "ngành công nghiệp", "công nghiệp chế biến, chế tạo",
+           "công nghiệp chế biến chế tạo", "ngành xây dựng", "khai khoáng", "ngành khai khoáng",
+           "khu vực nhà nước", "khu vực ngoài nhà nước", "khu vực có vốn đầu tư nước ngoài",
+           "khu vực FDI", "kinh tế nhà nước", "kinh tế ngoài nhà nước"],
+}
+_FAMILY_CONTEXT = {
+    # family -> {phrase: key or None}
+    "grdp": {"cơ cấu kinh tế": "grdp_share", "cơ cấu GRDP": "grdp_share", "tỷ trọng": "grdp_share",
+             "cơ cấu": "grdp_share", "quy mô": "grdp_current_prices",
+             "bình quân đầu người": "grdp_per_capita"},
+    "cpi": {"bình quân": "cpi_avg", "CPI bình quân": "cpi_avg", "chỉ số giá bình quân": "cpi_avg",
+            "nhóm hàng": None, "nhóm": None},
+    "ent": {"vốn đăng ký": "new_enterprises_capital", "tổng vốn đăng ký": "new_enterprises_capital",
+            "tổng số vốn đăng ký": "new_enterprises_capital", "số vốn đăng ký": "new_enterprises_capital",
+            "với tổng vốn": "new_enterprises_capital", "tổng vốn": "new_enterprises_capital",
+            "số doanh nghiệp": "new_enterprises", "lao động đăng ký": None, "số lao động đăng ký": None},
+    "fdi": {"vốn đăng ký": "fdi_registered_capital", "tổng vốn đăng ký": "fdi_registered_capital",
+            "vốn đăng ký cấp mới": "fdi_registered_capital", "tổng vốn đầu tư": "fdi_registered_capital",
+            "tổng vốn": "fdi_registered_capital", "số vốn đăng ký": "fdi_registered_capital",
+            "vốn đầu tư đăng ký": "fdi_registered_capital", "dự án cấp mới": "fdi_projects",
+            "dự án mới": "fdi_projects", "số dự án": "fdi_projects", "dự án": "fdi_projects"},
+    "tour": {"doanh thu": "tourism_revenue", "tổng thu": "tourism_revenue",
+             "tổng doanh thu": "tourism_revenue", "lượt khách": "visitors", "lượt": "visitors"},
+}
+_FAMILY_OF = {
+    "grdp": "grdp", "grdp_growth": "grdp", "grdp_current_prices": "grdp",
+    "grdp_constant_prices": "grdp", "grdp_per_capita": "grdp",
+    "cpi_yoy": "cpi", "cpi_mom": "cpi", "cpi_avg": "cpi",
+    "new_enterprises": "ent", "new_enterprises_capital": "ent",
+    "fdi_registered_capital": "fdi", "fdi_projects": "fdi",
+    "visitors": "tour", "tourism_revenue": "tour",
+}
+for _s in ("agriculture", "industry_construction", "services", "product_taxes"):
+    _FAMILY_OF[f"grdp_growth_{_s}"] = "grdp"
+    _FAMILY_OF[f"grdp_share_{_s}"] = "grdp"
+
+# Keys whose `value` is itself a change (in %): "tăng X%" is the value.
+_GROWTH_KEYS = {"grdp", "grdp_growth", "iip_growth", "cpi_yoy", "cpi_mom", "cpi_avg",
+                "grdp_growth_agriculture", "grdp_growth_industry_construction",
+                "grdp_growth_services", "grdp_growth_product_taxes"}
+# Keys whose `value` is a level in % (a share or a rate): "chiếm/là/còn/đạt X%" is the value.
+_LEVEL_PCT_KEYS = {"poverty_rate", "unemployment_rate", "grdp_share_agriculture",
+                   "grdp_share_industry_construction", "grdp_share_services",
+                   "grdp_share_product_taxes"}
+
+# Units written after a number (folded text), longest first: (pattern, unit code, multiplier).
+# A code of None rejects the number (percentage points, ratios, yields, per-year averages).
+_UNIT_TABLE: list[tuple[str, str | None, float]] = [
+    (r"diem\s+phan\s+tram|diem\s*%|d\s?pt\b|diem\b", None, 1),
+    (r"%\s*/\s*nam|%\s*mot\s+nam|%\s*moi\s+nam", None, 1),
+    (r"%", "pct", 1),
+    (r"phan\s+tram\b", "pct", 1),
+    (r"lan\b", None, 1),
+    (r"ta\s*/\s*ha\b|kg\s*/|tan\s*/\s*ha\b|dong\s*/\s*kg|dong\s*/\s*lit|usd\s*/\s*tan", None, 1),
+    (r"(?:nghin|ngan)\s+(?:ty|ti)\s+(?:dong|vnd|d)\b|(?:nghin|ngan)\s+(?:ty|ti)\b", "tn_vnd", 1),
+    (r"trieu\s+(?:dong|d)\s*/\s*(?:nguoi|ng)(?:\s*/\s*nam)?|tr\s*d\s*/\s*nguoi|trd\s*/\s*nguoi",
+     "mn_vnd_per_person", 1),
+    (r"usd\s*/\s*nguoi(?:\s*/\s*nam)?|do\s+la\s+my\s*/\s*nguoi", "usd_per_person", 1),
+    (r"(?:ty|ti)\s+(?:usd|do\s+la(?:\s+my)?)\b", "bn_usd", 1),
+    (r"trieu\s+(?:usd|do\s+la(?:\s+my)?)\b|tr\s+usd\b", "mn_usd", 1),
+    (r"(?:nghin|ngan)\s+(?:usd|do\s+la(?:\s+my)?)\b", "th_usd", 1),
+    (r"usd\b|do\s+la\s+my\b", "usd", 1),
+    (r"(?:ty|ti)\s+(?:dong|vnd|d)\b|(?:ty|ti)\b", "bn_vnd", 1),
+    (r"trieu\s+(?:dong|vnd|d)\b|tr\s*d\b|trd\b", "mn_vnd", 1),
+    (r"(?:nghin|ngan)\s+(?:dong|vnd)\b", "vnd", 1e3),
+    (r"(?:dong|vnd)\b", "vnd", 1),
+    (r"trieu\s+luot(?:\s+(?:khach|nguoi))?\b", "mn_visits", 1),
+    (r"(?:nghin|ngan)\s+luot(?:\s+(?:khach|nguoi))?\b", "th_visits", 1),
+    (r"van\s+luot(?:\s+(?:khach|nguoi))?\b", "visits", 1e4),
+    (r"luot\s+khach\b|luot\s+nguoi\b|luot\b", "visits", 1),
+    (r"trieu\s+(?:nguoi|lao\s+dong)\b", "persons", 1e6),
+    (r"(?:nghin|ngan)\s+(?:nguoi|lao\s+dong)\b", "th_persons", 1),
+    (r"nguoi\s+lao\s+dong\b|nguoi\b|lao\s+dong\b", "persons", 1),
+    (r"(?:nghin|ngan)\s+(?:doanh\s+nghiep|dn)\b", "enterprises", 1e3),
+    (r"doanh\s+nghiep\b|dn\b", "enterprises", 1),
+    (r"du\s+an\b", "projects", 1),
+    (r"trieu\s+tan\b", "tonnes", 1e6),
+    (r"(?:nghin|ngan)\s+tan\b", "th_tonnes", 1),
+    (r"van\s+tan\b", "tonnes", 1e4),
+    (r"tan\b", "tonnes", 1),
+    (r"ha\b|hecta\b|hec\s+ta\b", "ha", 1),
+    (r"(?:nghin|ngan)\s+ho\b", "households", 1e3),
+    (r"ho\b", "households", 1),
+]
+_UNIT_RE = re.compile(r"\s{0,3}(?:" + "|".join(f"(?P<u{i}>{p})" for i, (p, _, _) in enumerate(_UNIT_TABLE))
+                      + ")")
+
+# Numbers in the normalised text (not folded: separators matter). Qualifier words before them.
+_NUM_RE = re.compile(
+    r"(?<![\w.,/])"
+    r"(?:(?P<q>trên dưới|hơn|gần|khoảng|trên|dưới|xấp xỉ|gần như)\s+)?"
+    r"(?P<sign>[-−–+](?=\d))?"
+    r"(?P<n1>\d+(?:[.,]\d+)*)"
+    r"(?:\s?%?\s?(?:-|–|÷|đến)\s?(?P<n2>\d+(?:[.,]\d+)*))?"
+    r"(?![\w/]|[.,]\d)",
+    re.IGNORECASE,
+)
+
+_STATUS_RE = re.compile(
+    r"\b(?P<F>du\s+uoc|du\s+kien|kha\s+nang\s+dat|uoc\s+ca\s+nam|du\s+tinh)\b"
+    r"|\b(?P<E>uoc\s+tinh|uoc\s+dat|uoc\s+thuc\s+hien|uoc)\b"
+    r"|\b(?P<P>so\s+bo)\b"
+    r"|\b(?P<A>chinh\s+thuc|thuc\s+hien)\b"
+)
+
+# Words that turn what follows into a plan, target, scenario or forecast.
+_PLAN_RE = re.compile(
+    r"\b(?:ke\s+hoach|kh|muc\s+tieu|phan\s+dau|kich\s+ban|chi\s+tieu|nghi\s+quyet|du\s+toan"
+    r"|dinh\s+huong|du\s+bao|tam\s+nhin|de\s+ra|dat\s+ra|giao|dang\s+ky\s+thi\s+dua|nhiem\s+vu"
+    r"|tiep\s+tuc\s+phan\s+dau|can\s+dat|phai\s+dat|yeu\s+cau)\b"
+)
+# Comparisons that make a figure not a figure of the province's own period.
+_COMPARATIVE_RE = re.compile(
+    r"\b(?:cao\s+hon|thap\s+hon|nhanh\s+hon|cham\s+hon|hon\s+muc|so\s+voi\s+muc|muc\s+tang\s+cua"
+    r"|cung\s+ky\s+nam\s+truoc\s+tang|cung\s+ky\s+nam\s+truoc\s+giam|cung\s+ky\s+tang|cung\s+ky\s+giam"
+    r"|xep\s+thu|dung\s+thu|dong\s+gop|lam\s+tang|lam\s+giam|keo\s+giam|tuong\s+duong|tuong\s+ung"
+    r"|binh\s+quan\s+hang\s+nam|binh\s+quan\s+moi\s+nam|binh\s+quan\s+giai\s+doan|moi\s+nam"
+    r"|giai\s+doan|ca\s+nuoc|toan\s+quoc|vung|gdp|gap)\b"
+)
+_NATIONAL_RE = re.compile(r"\b(?:ca\s+nuoc|toan\s+quoc|gdp|tong\s+san\s+pham\s+trong\s+nuoc"
+                          r"|63\s+tinh|34\s+tinh|cac\s+dia\s+phuong|binh\s+quan\s+chung)\b")
+
+# Comparison phrase after a number: "so với ...", or a plan word straight after it.
+_CMP_RE = re.compile(
+    r"\b(?:so\s+(?:voi\s+)?|so\s+cung\s+ky|bang\s+)?"
+    r"(?P<what>binh\s+quan\s+cung\s+ky(?:\s+nam\s+(?:truoc|\d{4}))?"
+    r"|thang\s+truoc(?:\s+do)?|thang\s+lien\s+ke|ky\s+truoc|quy\s+truoc"
+    r"|thang\s+12\s*(?:/\s*\d{4}|nam\s+(?:truoc|\d{4}))?|cuoi\s+nam\s+(?:truoc|\d{4})|dau\s+nam"
+    r"|thang\s+\d{1,2}\s*/\s*\d{4}|thang\s+\d{1,2}\s+nam\s+(?:truoc|\d{4})|thang\s+\d{1,2}\b"
+    r"|cung\s+ky(?:\s+nam\s+(?:truoc|ngoai|\d{4}))?|ck\b|thang\s+cung\s+ky(?:\s+nam\s+truoc)?"
+    r"|cung\s+thoi\s+diem(?:\s+nam\s+truoc)?|nam\s+truoc|nam\s+ngoai|nam\s+\d{4}"
+    r"|quy\s+[ivx1-4]+\s*(?:/\s*\d{4}|nam\s+(?:truoc|\d{4}))"
+    r"|ke\s+hoach|kh\b|du\s+toan|chi\s+tieu|nghi\s+quyet|muc\s+tieu|kich\s+ban)"
+)
+
+_VERB_RE = re.compile(
+    r"\b(?P<v>tang\s+truong\s+am|tang\s+truong|tang|giam|dat\s+muc|dat|bang|vuot|chiem|con"
+    r"|la|o\s+muc|muc|dat\s+duoc|thu\s+duoc|thu\s+hut|don|phuc\s+vu|giai\s+ngan|co|voi)\b"
+)
+
+# Words that may stand between a subject and its number, or alone before a number (folded).
+_FILLER = set("""
+uoc tinh dat thuc hien so bo du kien kha nang chinh thuc sau khi
+tang giam bang vuot chiem con la co voi o muc dat duoc thu hut don phuc vu giai ngan
+tong so cua tinh thanh pho tp toan tren dia ban ca trong do rieng chung luy ke tu dau
+nam den nay het ngay thang quy nua cuoi i ii iii iv ky bao cao khoang hon gan duoi xap xi
+tiep tuc van cung da duoc chi nhe manh nhieu it hang hoa truong am dien lien ke nhin
+chung tinh gia so sanh hien hanh ty trong grdp the luc theo nam nay tuong doi khoang
+vao tai cac doanh nghiep dia phuong va lai len xuong muc o mot phan ke du uoc
+tham quan luu tru den voi tong hop thu tren cho mat tro ve moi xu huong on dinh
+truoc dieu kien qua toi dang ghi nhan them nhieu hop khu vuc vuc so gan day
+""".split())
+# ... but never these, which name a sub-component, another subject or a comparison.
+_NOT_FILLER = {"khu", "vuc"}
+
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+
+
+# ----------------------------------------------------------------------------- catalog index
+
+@dataclass(frozen=True)
+class _AliasHit:
+    start: int
+    end: int
+    key: str | None  # None: a blocking phrase
+    kind: str  # alias | sector | context
+
+
+@lru_cache(maxsize=1)
+def _alias_tables() -> tuple[re.Pattern, dict[str, str | None]]:
+    table: dict[str, str | None] = {}
+    for ind in indicators().values():
+        for name in (ind.name_vi, *ind.aliases):
+            k = fold(name)
+            # catalog aliases may end with the verb ("GRDP tăng", "khu vực dịch vụ chiếm"): the
+            # reader finds verbs itself.
+            k = re.sub(r"\s+(?:tang|chiem|giam)$", "", k)
+            k = re.sub(r"\s+so\s+(?:voi\s+)?(?:cung\s+ky|thang\s+truoc).*$", "", k)
+            if k and k not in table:
+                table[k] = ind.key
+    for name, key in _EXTRA_ALIASES.items():
+        table[fold(name)] = key
+    # CPI keys: the comparison decides, so every CPI name is the family head cpi_yoy unless it
+    # says "bình quân".
+    for k, v in list(table.items()):
+        if v in ("cpi_mom",):
+            table[k] = "cpi_yoy"
+    # sector names are context words only (see _FAMILY_CONTEXT); the catalog's "khu vực dịch vụ"
+    # style aliases would otherwise read "dịch vụ" anywhere as GRDP.
+    sector_words = {fold(p) for ps in _SECTORS.values() for p in ps}
+    for k in list(table):
+        if k in sector_words:
+            del table[k]
+    alts = sorted(table, key=len, reverse=True)
+    pat = re.compile(r"(?<![a-z0-9])(?:" + "|".join(
+        r"[\s/]+".join(re.escape(t) for t in a.split()) for a in alts) + r")(?![a-z0-9])")
+    return pat, table
+
+
+@lru_cache(maxsize=1)
+def _context_tables() -> dict[str, tuple[re.Pattern, dict[str, str | None]]]:
+    out = {}
+    fam_phr: dict[str, dict[str, str | None]] = {f: {fold(p): k for p, k in d.items()}
+                                                 for f, d in _FAMILY_CONTEXT.items()}
+    g = fam_phr["grdp"]
+    for sector, phrases in _SECTORS.items():
+        for p in phrases:
+            g[fold(p)] = f"sector:{sector}" if sector else None
+    for fam, d in fam_phr.items():
+        alts = sorted(d, key=len, reverse=True)
+        pat = re.compile(r"(?<![a-z0-9])(?:" + "|".join(
+            r"[\s/,]+".join(re.escape(t) for t in a.split()) for a in alts) + r")(?![a-z0-9])")
+        out[fam] = (pat, d)
+    return out
+
+
+def _norm_key(folded: str) -> str:
+    return " ".join(folded.replace("/", " ").split())
+
+
+# ----------------------------------------------------------------------------- provinces
+
+@lru_cache(maxsize=8)
+def _province_names(on: date) -> tuple[re.Pattern | None, dict[str, str]]:
+    """Folded names (and variants) of the units valid on ``on`` -> matching pattern + name map."""
+    names: dict[str, str] = {}
+    df = provinces_on(on)
+    pset = "2025" if on >= date(2025, 7, 1) else "2008"
+    prefix = re.compile(r"^(?:tinh|thanh pho)\s+")
+    for row in df.itertuples():
+        for n in (row.name_vi, row.name_ascii):
+            k = prefix.sub("", fold(str(n)))
+            if k:
+                names.setdefault(k, str(row.name_vi))
+    path = DATA / "name_variants.csv"
+    if path.exists():
+        with path.open(encoding="utf-8", newline="") as fh:
+            for r in csv.DictReader(fh):
+                if r.get("set") != pset:
+                    continue
+                k = prefix.sub("", fold(r["variant"]))
+                if k and len(k) >= 3 and "cu" not in k.split():
+                    names.setdefault(k, r["variant"])
+    if not names:  # pragma: no cover
+        return None, {}
+    alts = sorted(names, key=len, reverse=True)
+    pat = re.compile(r"(?<![a-z0-9])(?:(?:tinh|thanh\s+pho|tp)\s+)?(?P<n>" + "|".join(
+        r"\s+".join(re.escape(t) for t in a.split()) for a in alts) + r")(?![a-z0-9])")
+    return pat, names
+
+
+@lru_cache(maxsize=2048)
+def _resolve(name: str, on: date) -> ProvinceRef | None:
+    try:
+        return resolve_province(name, on=on)
+    except DiaphuongError:
+        return None
+
+
+# ----------------------------------------------------------------------------- periods
+
+def _find_periods(text: str, doc: Period | None) -> list[tuple[int, int, str]]:
+    """(start, end, period code) of every period phrase of ``text`` (diaphuong.text.periods_vi);
+    a phrase without a year takes the document's. Phrases that stay without a year are dropped."""
+    out = []
+    for s, e, code in find_periods(text):
+        if code.startswith((YEAR_PLACEHOLDER, PREV_PLACEHOLDER)):
+            if doc is None:
+                continue
+            code = fill_year(code, doc.year)
+        try:
+            code = parse_period(code).code
+        except PeriodError:
+            continue
+        out.append((s, e, code))
+    return out
+
+
+# ----------------------------------------------------------------------------- sentences
+
+_ABBREV = re.compile(r"(?:\b(?:TP|Tp|tp|TX|Tx|TT|Q|P|TS|ThS|PGS|GS|BS|KS|St|Mr|Ms|No|Th|v\.v|Ths)"
+                     r"|\b[A-ZĐ])\.$")
+_SENT_END = re.compile(r"[.!?…]+[\"”’)]*\s+(?=[\"“(]?[A-ZÀ-ỸĐ0-9])")
+
+
+def _sentences(text: str) -> list[tuple[int, int, int]]:
+    """(start, end, paragraph number) of every sentence; a line break always ends one."""
+    out = []
+    para = 0
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        if body.strip():
+            s = 0
+            for m in _SENT_END.finditer(body):
+                head = body[s:m.start() + 1]
+                if _ABBREV.search(head):
+                    continue
+                out.append((pos + s, pos + m.start() + len(m.group(0).rstrip()), para))
+                s = m.end()
+            if body[s:].strip():
+                out.append((pos + s, pos + len(body), para))
+            para += 1
+        pos += len(line)
+    # trim spaces
+    res = []
+    for a, b, p in out:
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if b > a:
+            res.append((a, b, p))
+    return res
+
+
+# ----------------------------------------------------------------------------- figures
+
+@dataclass
+class _Num:
+    start: int
+    end: int  # end of the number (and range)
+    unit_end: int
+    value: float
+    qualifier: str | None
+    original: str
+    unit: str | None  # unit code, None = rejected unit
+    mult: float
+    unit_text: str
+    has_unit: bool
+    in_paren: bool = False
+    ambiguous: bool = False
+
+
+@dataclass
+class _Fig:
+    key: str
+    measure: str
+    value: float
+    unit: str
+    start: int
+    end: int
+    status: str
+    qualifier: str | None
+    original_value: str
+    original_unit: str
+    period: str | None
+    province: ProvinceRef | None
+    flags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Ctx:
+    """What one sentence hands to the next in the same paragraph."""
+    family: str | None = None
+    subject: str | None = None
+    status: str | None = None
+    period: str | None = None
+    province: ProvinceRef | None = None
+    plan: bool = False
+
+
+def _parse_num(m: re.Match, convention: str) -> tuple[float, str | None, bool] | None:
+    q = m.group("q")
+    try:
+        p1 = parse_number(m.group("n1"), convention=convention)
+    except NumberFormatError:
+        return None
+    if p1.is_symbol or math.isnan(p1.value):
+        return None
+    value = p1.value
+    qualifier = q.lower() if q else None
+    if qualifier:
+        qualifier = {"gần như": "gần"}.get(qualifier, qualifier)
+    if m.group("n2"):
+        try:
+            p2 = parse_number(m.group("n2"), convention=convention)
+        except NumberFormatError:
+            return None
+        if not (p2.value > value):
+            return None
+        value = (value + p2.value) / 2
+        qualifier = "range"
+    if m.group("sign") and m.group("sign") in "-−–":
+        value = -value
+    return value, qualifier, p1.ambiguous
+
+
+def _numbers(sent: str, fsent: str, convention: str) -> list[_Num]:
+    out = []
+    for m in _NUM_RE.finditer(sent):
+        # dates and codes: 28/6, 01/NQ-CP, 9/2024
+        if m.end() < len(sent) and sent[m.end()] in "/":
+            continue
+        if m.start() > 0 and sent[m.start() - 1] in "/-" and not m.group("sign"):
+            continue
+        parsed = _parse_num(m, convention)
+        if parsed is None:
+            continue
+        value, qualifier, ambiguous = parsed
+        um = _UNIT_RE.match(fsent, m.end())
+        unit = None
+        mult = 1.0
+        has_unit = False
+        unit_end = m.end()
+        unit_text = ""
+        if um:
+            for i, (_, code, mul) in enumerate(_UNIT_TABLE):
+                if um.group(f"u{i}") is not None:
+                    unit, mult, has_unit = code, mul, True
+                    unit_end = um.end()
+                    unit_text = sent[um.start(f"u{i}"):um.end()]
+                    break
+        if not has_unit and m.group("n2") is None:
+            # "7,5% - 8%": the range regex took "7,5" and "%-" ... handled above; a bare number
+            # before a unit-less word is not a figure
+            pass
+        n = _Num(m.start(), m.end(), unit_end, value, qualifier, m.group(0).strip(), unit, mult,
+                 unit_text, has_unit, ambiguous=ambiguous)
+        out.append(n)
+    return out
+
+
+def _route_unit(key: str, num: _Num, head_f: str, sent_f: str) -> tuple[str, float] | None:
+    """The family member whose unit family fits the number, and the value in its unit."""
+    inds = indicators()
+    ufam = units()[num.unit].family if num.unit in units() else None
+    base_val = num.value * num.mult
+    fam = _FAMILY_OF.get(key)
+    candidates = [key]
+    if fam:
+        candidates += [k for k, f in _FAMILY_OF.items() if f == fam and k != key and k in inds]
+    for k in candidates:
+        if k == "grdp":
+            continue
+        ind = inds.get(k)
+        if ind is None:
+            continue
+        target = ind.unit
+        tfam = units()[target].family
+        if k == "grdp_per_capita" and ufam == "vnd" and num.unit == "mn_vnd":
+            return k, base_val
+        if ufam == tfam:
+            if fam == "grdp" and k in ("grdp_current_prices", "grdp_constant_prices"):
+                continue  # decided by the price basis below
+            try:
+                return k, convert(base_val, num.unit, target)
+            except UnitMismatch:  # pragma: no cover
+                continue
+    if fam == "grdp" and ufam == "vnd":
+        basis = None
+        if re.search(r"\bgia\s+so\s+sanh\b", sent_f):
+            basis = "grdp_constant_prices"
+        if re.search(r"\bgia\s+hien\s+hanh\b|\bquy\s+mo\b", sent_f):
+            basis = "grdp_current_prices" if basis is None else None
+        if key in ("grdp_current_prices", "grdp_constant_prices") and basis is None:
+            basis = key
+        if basis:
+            return basis, convert(base_val, num.unit, inds[basis].unit)
+    return None
+
+
+def _comparator(fs: str, a: int, b: int) -> tuple[str | None, re.Match | None]:
+    """The comparison named in folded text fs[a:b] (just after a number)."""
+    m = _CMP_RE.search(fs, a, b)
+    if not m:
+        return None, None
+    # only if it comes close after the number (a few words)
+    gap = fs[a:m.start()].split()
+    if len(gap) > 4:
+        return None, None
+    return _cmp_kind(m.group("what")), m
+
+
+def _cmp_kind(what: str) -> str:
+    w = " ".join(what.split())
+    if w.startswith("binh quan"):
+        return "avg"
+    if w.startswith(("thang truoc", "thang lien ke")):
+        return "mom"
+    if w.startswith(("ky truoc", "quy truoc", "kich ban")):
+        return "drop"
+    if w.startswith(("ke hoach", "kh", "du toan", "chi tieu", "nghi quyet", "muc tieu")):
+        return "plan"
+    if w.startswith(("dau nam", "cuoi nam")):
+        return "ytd"
+    m = re.match(r"thang (\d{1,2})(?: ?/ ?(\d{4})| nam (truoc|\d{4}))?", w)
+    if m:
+        return f"month:{m.group(1)}:{m.group(2) or m.group(3) or ''}"
+    if w.startswith("quy"):
+        return "yoy"
+    return "yoy"
+
+
+def _month_cmp(kind: str, period: str | None) -> str:
+    """Resolve "so với tháng N[/YYYY]" against the figure's period."""
+    _, mo, yr = kind.split(":")
+    mo = int(mo)
+    try:
+        p = parse_period(period) if period else None
+    except PeriodError:
+        p = None
+    if p is None:
+        return "drop"
+    fig_year, fig_month = p.year, p.last_month
+    year = None
+    if yr == "truoc":
+        year = fig_year - 1
+    elif yr:
+        year = int(yr)
+    if mo == fig_month and (year == fig_year - 1):
+        return "yoy"
+    if mo == 12 and (year == fig_year - 1 or (year is None and fig_month != 12 and p.kind == "month")):
+        return "ytd" if fig_month != 12 else "yoy"
+    if (mo == fig_month - 1 and year in (None, fig_year)) or (fig_month == 1 and mo == 12 and year == fig_year - 1):
+        return "mom"
+    return "drop"
+
+
+def _status_of(fs: str, upto: int, inherited: str | None) -> str | None:
+    last = None
+    for m in _STATUS_RE.finditer(fs, 0, upto):
+        last = m.lastgroup
+    return last or inherited
+
+
+def _head_ok(words: list[str]) -> bool:
+    for w in words:
+        if w.isdigit() or w in ("%", "/"):
+            continue
+        if w not in _FILLER or w in _NOT_FILLER:
+            return False
+    return True
+
+
+def _tokens(s: str) -> list[str]:
+    return s.replace("/", " / ").replace("%", " % ").split()
+
+
+def _masked(fs: str, a: int, b: int, spans: list[tuple[int, int]]) -> str:
+    """fs[a:b] with the given spans blanked."""
+    chunk = list(fs[a:b])
+    for s, e in spans:
+        for i in range(max(s, a), min(e, b)):
+            chunk[i - a] = " "
+    return "".join(chunk)
+
+
+_SPLIT_CHARS = set(",;:()[]")
+_VA_RE = re.compile(r"\s(?:va|nhung|con|dong\s+thoi)\s+(?=(?:(?:uoc|du\s+kien|du\s+uoc)\s+)?"
+                    r"(?:tang|giam|dat|bang|vuot|chiem|so\s+voi)\b)")
+
+
+def _segments(sent: str, fs: str, protected: list[tuple[int, int]]) -> list[tuple[int, int, bool]]:
+    """Clauses of a sentence: (start, end, inside parentheses)."""
+    prot = [False] * len(sent)
+    for s, e in protected:
+        for i in range(s, e):
+            prot[i] = True
+    cuts: list[tuple[int, str]] = []
+    for i, c in enumerate(sent):
+        if c in _SPLIT_CHARS and not prot[i]:
+            if c == "," and 0 < i < len(sent) - 1 and sent[i - 1].isdigit() and sent[i + 1].isdigit():
+                continue
+            cuts.append((i, c))
+    for m in _VA_RE.finditer(fs):
+        if not prot[m.start() + 1]:
+            cuts.append((m.start(), " "))
+    cuts.sort()
+    segs = []
+    start = 0
+    depth = 0
+    paren_has_num: dict[int, bool] = {}
+    for pos, c in cuts:
+        segs.append((start, pos, depth > 0))
+        if c in "([":
+            depth += 1
+        elif c in ")]" and depth > 0:
+            depth -= 1
+        start = pos + 1
+    segs.append((start, len(sent), depth > 0))
+    del paren_has_num
+    return [(a, b, p) for a, b, p in segs if b > a]
+
+
+def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: bool) -> list[_Fig]:
+    """The figures of one sentence. ``ctx`` is read and updated."""
+    alias_pat, alias_map = _alias_tables()
+    ctx_tables = _context_tables()
+    figs: list[_Fig] = []
+
+    # mentions -------------------------------------------------------------------------------
+    hits: list[_AliasHit] = []
+    for m in alias_pat.finditer(fs):
+        hits.append(_AliasHit(m.start(), m.end(), alias_map.get(_norm_key(m.group(0))), "alias"))
+    # context words of every family, kept when their family is active at that point
+    ctx_hits: dict[str, list[_AliasHit]] = {}
+    for fam, (pat, d) in ctx_tables.items():
+        lst = []
+        for m in pat.finditer(fs):
+            k = d.get(_norm_key(m.group(0).replace(",", " ")))
+            if k is None and _norm_key(m.group(0).replace(",", " ")) not in d:
+                continue
+            lst.append(_AliasHit(m.start(), m.end(), k, "context"))
+        ctx_hits[fam] = lst
+    numbers = _numbers(sent, fs, doc.convention)
+    protected = [(h.start, h.end) for h in hits]
+    for lst in ctx_hits.values():
+        protected += [(h.start, h.end) for h in lst]
+    protected += [(n.start, n.unit_end) for n in numbers]
+
+    periods = _find_periods(sent, doc.period)
+    # province mentions (capitalised in the text)
+    prov_hits: list[tuple[int, int, ProvinceRef]] = []
+    if doc.province_on is not None:
+        ppat, pnames = _province_names(doc.province_on)
+        if ppat is not None:
+            for m in ppat.finditer(fs):
+                s = m.start("n")
+                if not sent[s].isupper():
+                    continue
+                ref = _resolve(sent[s:m.end()], doc.province_on)
+                if ref is not None:
+                    prov_hits.append((m.start(), m.end(), ref))
+                    protected.append((m.start(), m.end()))
+
+    segs = _segments(sent, fs, protected)
+
+    # walk the clauses ---------------------------------------------------------------------
+    subject = ctx.subject if continuation else ctx.subject
+    family = ctx.family
+    plan_mode = ctx.plan if continuation else False
+    period = ctx.period if continuation else None
+    province = ctx.province
+    status_inh = ctx.status if continuation else None
+    cmp_spans: list[tuple[int, int]] = []
+    for m in _CMP_RE.finditer(fs):
+        if fs[max(0, m.start() - 8):m.start() + 3].strip().startswith(("so", "bang")) or m.group(0).startswith("so"):
+            cmp_spans.append((m.start(), m.end()))
+    all_hits = sorted(hits, key=lambda h: h.start)
+
+    def in_cmp(s: int, e: int) -> bool:
+        return any(a <= s and e <= b for a, b in cmp_spans)
+
+    prev_end = 0
+    for seg_start, seg_end, in_paren in segs:
+        seg_nums = [n for n in numbers if seg_start <= n.start < seg_end]
+        first_num = seg_nums[0].start if seg_nums else seg_end
+        # subject hits in the head of the clause (and postfix hits right after a count unit)
+        head_hits = [h for h in all_hits if seg_start <= h.start and h.end <= first_num]
+        fam_hits = []
+        for fam_name in ([family] if family else []):
+            for h in ctx_hits.get(fam_name, []):
+                if seg_start <= h.start and h.end <= first_num and not any(
+                        a.start <= h.start and h.end <= a.end and a.key is not None for a in head_hits):
+                    fam_hits.append(h)
+        # period phrases of the clause head (not inside a comparison or a plan phrase)
+        for ps, pe, code in periods:
+            if seg_start <= ps < first_num and not in_cmp(ps, pe):
+                period = code
+        # province named in the head
+        for ps, pe, ref in prov_hits:
+            if seg_start <= ps < first_num:
+                province = ref
+        head_f = fs[seg_start:first_num]
+        plan_here = bool(_PLAN_RE.search(_masked(fs, seg_start, first_num, [(h.start, h.end) for h in head_hits if h.key])))
+        if plan_here and not seg_nums:
+            # "(kế hoạch năm ...)" with no figure of its own: a plan phrase in a clause before the
+            # figures puts the rest of the sentence in plan mode only if it opens the sentence
+            if not any(n.start < seg_start for n in numbers):
+                plan_mode = True
+        if plan_here and seg_nums:
+            plan_mode = True
+        # new subject?
+        new_subject = None
+        cand = [h for h in head_hits] + fam_hits
+        cand.sort(key=lambda h: (h.start, -(h.end - h.start)))
+        # drop hits contained in a longer hit
+        cand = [h for h in cand if not any((o.start <= h.start and h.end <= o.end and (o.end - o.start) > (h.end - h.start)) for o in cand)]
+        subj_end = seg_start
+        if cand:
+            last = cand[-1]
+            subj_end = max(h.end for h in cand)
+            if any(h.key is None for h in cand if h.start >= cand[-1].start - 0):
+                new_subject = "__blocked__"
+            else:
+                new_subject = last.key
+        # words between the subject (or clause start) and the number must be plain
+        mask = [(h.start, h.end) for h in cand] + [(ps, pe) for ps, pe, _ in periods] + \
+               [(ps, pe) for ps, pe, _ in prov_hits] + [s for s in cmp_spans]
+        rest = _masked(fs, subj_end if cand else seg_start, first_num, mask)
+        rest_ok = _head_ok(_tokens(rest))
+        pre_cand = _masked(fs, seg_start, cand[0].start, mask) if cand else ""
+        national = bool(_NATIONAL_RE.search(head_f))
+        if new_subject == "__blocked__" or national:
+            subject, cur_family = None, None
+            family = None if national else family
+        elif new_subject is not None:
+            subject = new_subject
+            if subject and subject.startswith("sector:"):
+                pass
+            else:
+                family = _FAMILY_OF.get(subject, family if subject and subject.startswith(("grdp_share", "cpi_avg", "new_enterprises_capital")) else None)
+                if subject in ("grdp_share", ):
+                    family = "grdp"
+            if not rest_ok:
+                subject = None
+        else:
+            if not rest_ok and (seg_nums or head_f.strip()):
+                if not (in_paren and not seg_nums):
+                    subject = None
+        if seg_nums and in_paren and new_subject is None:
+            # "(23.600 tỷ đồng)", "(khoảng 2,15 tỷ USD)": an equivalent or a plan, not a figure,
+            # unless the clause carries its own verb ("(tăng 7% so với cùng kỳ)")
+            vm = None
+            for vm in _VERB_RE.finditer(fs, seg_start, first_num):
+                pass
+            if vm is None or vm.group("v") not in ("tang", "giam", "dat", "bang", "vuot", "chiem"):
+                # a bare "(-9,28%)" right after a verb of the clause before keeps its meaning
+                before = fs[prev_end:seg_start].rstrip()
+                if not re.search(r"\b(?:tang|giam)(?:\s+(?:manh|nhe|nhieu|sau|it))?\s*$", before):
+                    prev_end = seg_end
+                    continue
+        if pre_cand and not _head_ok(_tokens(pre_cand)) and new_subject not in (None, "__blocked__"):
+            # "Đóng góp trong tổng mức tăng của GRDP ...": the subject is governed by other words
+            if _COMPARATIVE_RE.search(pre_cand) or _PLAN_RE.search(pre_cand):
+                subject = None
+        status_here = _status_of(fs, first_num, status_inh)
+        for num in seg_nums:
+            fig = _figure(num, subject, family, fs, sent, seg_start, seg_end, numbers, period,
+                          status_here, plan_mode, doc, cmp_spans)
+            if fig is None:
+                continue
+            fig.province = province
+            figs.append(fig)
+            # a postfix subject ("500 doanh nghiệp thành lập mới") becomes the clause's subject
+        # postfix subjects: "có 500 doanh nghiệp thành lập mới", "cấp mới 12 dự án FDI"
+        for num in seg_nums:
+            post = [h for h in all_hits if num.start < h.start <= num.unit_end + 1 and h.start < seg_end]
+            post += [h for h in hits if h.start >= num.end and h.start <= num.unit_end + 2 and h not in post]
+            if post and post[0].key:
+                k = post[0].key
+                if _FAMILY_OF.get(k):
+                    family = _FAMILY_OF[k]
+                # was the number itself a count of it?
+                f = _figure(num, k, family, fs, sent, seg_start, seg_end, numbers, period,
+                            _status_of(fs, num.start, status_inh), plan_mode, doc, cmp_spans,
+                            postfix=True)
+                figs = [g for g in figs if not (g.start == num.start)]
+                if f is not None:
+                    f.province = province
+                    figs.append(f)
+                subject = k
+        prev_end = seg_end
+
+    ctx.subject = subject
+    ctx.family = family
+    ctx.period = period
+    ctx.province = province
+    ctx.plan = plan_mode
+    st = _status_of(fs, len(fs), None)
+    if st:
+        ctx.status = st
+    return figs
+
+
+def _figure(num: _Num, subject: str | None, family: str | None, fs: str, sent: str,
+            seg_start: int, seg_end: int, numbers: list[_Num], period: str | None,
+            status: str | None, plan_mode: bool, doc: "_Doc", cmp_spans, postfix: bool = False
+            ) -> _Fig | None:
+    if subject is None or not num.has_unit or num.unit is None:
+        return None
+    if plan_mode:
+        return None
+    # the verb right before the number (same clause)
+    vm = None
+    for m in _VERB_RE.finditer(fs, seg_start, num.start):
+        vm = m
+    verb = " ".join(vm.group("v").split()) if vm else None
+    between = fs[vm.end():num.start] if vm else fs[seg_start:num.start]
+    if vm is not None and between.split() and not all(w in ("uoc", "khoang", "hon", "gan", "tren", "duoi", "len", "xuong", "con", "o", "muc", "dat", "la", "xap", "xi", "nhe", "manh", "nhieu", "them", "lan", "luot", "tuong", "ung", "vao", "khoang", "tong", "so", "chi", "cao", "thap", "tren", "ty", "trong") for w in between.split()):
+        # "tăng 7,6% về số doanh nghiệp": handled by the "về" clause below; other words between
+        # verb and number make it unsure
+        pass
+    # comparison after the number (up to the next number of the clause)
+    nxt = min([n.start for n in numbers if n.start > num.start] + [seg_end])
+    cmp_kind, cm = _comparator(fs, num.unit_end, nxt)
+    if cmp_kind is None:
+        # "so với cùng kỳ" may close a later clause ("tăng 6,2% về số DN và tăng 34,8% về số vốn
+        # so với cùng kỳ") or open the clause
+        c2 = None
+        for m in _CMP_RE.finditer(fs, seg_start, num.start):
+            if fs[m.start():m.start() + 2] == "so":
+                c2 = m
+        if c2 is not None:
+            cmp_kind = _cmp_kind(c2.group("what"))
+    head = fs[seg_start:num.start]
+    if _COMPARATIVE_RE.search(head) or _COMPARATIVE_RE.search(fs[num.unit_end:nxt][:40]):
+        return None
+    if cmp_kind == "drop":
+        return None
+    if cmp_kind and cmp_kind.startswith("month:"):
+        cmp_kind = _month_cmp(cmp_kind, period or (doc.period.code if doc.period else None))
+        if cmp_kind == "drop":
+            return None
+    after = fs[num.unit_end:nxt]
+    # "về số vốn đăng ký" / "về số doanh nghiệp" picks the family member
+    vm2 = re.search(r"\bve\s+(?:so\s+)?(?P<w>von|doanh\s+nghiep|dn|du\s+an|luot\s+khach|luot|khach|doanh\s+thu|so\s+luong)", after)
+    if vm2 and family in ("ent", "fdi", "tour"):
+        w = vm2.group("w")
+        pick = {"ent": ("new_enterprises_capital", "new_enterprises"),
+                "fdi": ("fdi_registered_capital", "fdi_projects"),
+                "tour": ("tourism_revenue", "visitors")}[family]
+        subject = pick[0] if w in ("von", "doanh thu") else pick[1]
+
+    key = subject
+    flags: list[str] = []
+    unit_fam = units()[num.unit].family if num.unit in units() else None
+    inds = indicators()
+    status = {"F": "F", "E": "E", "P": "P", "A": "A"}.get(status or "A", "A")
+
+    if key.startswith("sector:") or key == "grdp_share":
+        if family != "grdp":
+            return None
+    if unit_fam == "pct":
+        if num.qualifier == "range" and verb is None:
+            return None
+        value = num.value
+        sign = -1 if verb in ("giam", "tang truong am") else 1
+        if key.startswith("sector:") or key == "grdp_share":
+            sector = key.split(":", 1)[1] if key.startswith("sector:") else None
+            if verb in ("chiem",) or key == "grdp_share" or (verb in ("la", "o muc", "dat") and re.search(r"\bty\s+trong\b|\bco\s+cau\b", fs[:num.start])):
+                if sector is None:
+                    return None
+                if cmp_kind is not None:
+                    return None
+                return _mk(f"grdp_share_{sector}", "value", value, "pct", num, status, period, flags)
+            if verb in ("tang", "giam", "tang truong", "tang truong am", "dat") and cmp_kind in (None, "yoy"):
+                if sector is None:
+                    return None
+                return _mk(f"grdp_growth_{sector}", "value", sign * value, "pct", num, status, period, flags)
+            return None
+        if family == "cpi":
+            if verb not in ("tang", "giam", "dat", "bang", "o muc", "la", None) or verb in ("dat", "bang", "la", "o muc", None) and value < 50:
+                if verb not in ("tang", "giam"):
+                    return None
+            if verb in ("dat", "bang", "la", "o muc") or (verb == "tang" and value >= 100):
+                if value < 50:
+                    return None
+                if verb == "tang":
+                    flags.append("index_as_change")
+                value = value - 100
+                sign = 1
+            base = cmp_kind
+            if key == "cpi_avg" or re.search(r"\bbinh\s+quan\b", fs[seg_start:num.start]):
+                if base in (None, "yoy", "avg"):
+                    base = "avg"
+                else:
+                    return None
+            if base is None or base not in CPI_MEASURES:
+                return None
+            k, measure = CPI_MEASURES[base]
+            return _mk(k, measure, sign * value, "pct", num, status, period, flags)
+        if key in _GROWTH_KEYS:
+            if cmp_kind in ("plan",):
+                return None
+            k = "grdp_growth" if key == "grdp" else key
+            if k.startswith("grdp") and k != "grdp_growth" and not k.startswith("grdp_growth_"):
+                return None
+            if verb in ("tang", "giam", "tang truong", "tang truong am"):
+                if k == "iip_growth" and verb == "tang" and value >= 100:
+                    value -= 100
+                    flags.append("index_as_change")
+                measure = "value"
+                if cmp_kind == "mom":
+                    measure = "mom_pct"
+                elif cmp_kind == "ytd":
+                    if k == "iip_growth":
+                        return None
+                    measure = "ytd_pct"
+                elif cmp_kind not in (None, "yoy"):
+                    return None
+                return _mk(k, measure, sign * value, "pct", num, status, period, flags)
+            if verb in ("dat", "bang", "o muc", "la", "muc", "dat muc"):
+                if k == "iip_growth" or cmp_kind == "yoy" and verb == "bang":
+                    if value < 50:
+                        if k == "iip_growth" and verb in ("dat", "o muc", "la") and cmp_kind is None and value < 50:
+                            return None
+                        if verb == "bang":
+                            return None
+                    if value >= 50:
+                        value -= 100
+                measure = "mom_pct" if cmp_kind == "mom" else "value"
+                if cmp_kind not in (None, "yoy", "mom"):
+                    return None
+                return _mk(k, measure, value, "pct", num, status, period, flags)
+            return None
+        if key in _LEVEL_PCT_KEYS:
+            if key.startswith("grdp_share"):
+                if verb in ("chiem", "la", "o muc", "dat", None) and cmp_kind is None:
+                    return _mk(key, "value", value, "pct", num, status, period, flags)
+                return None
+            if verb in ("con", "la", "o muc", "dat", "chiem", "muc", "dat muc") and cmp_kind is None:
+                return _mk(key, "value", value, "pct", num, status, period, flags)
+            return None
+        if key not in inds:
+            return None
+        # a level indicator: changes and shares of plan
+        if key == "public_investment_disbursed" and cmp_kind is None and verb in ("dat", "bang", "giai ngan") \
+                and re.search(r"\bty\s+le\s+giai\s+ngan\b|\bgiai\s+ngan\b", fs[:num.start]):
+            return _mk(key, "pct_of_plan", value, "pct", num, status, period, flags)
+        if cmp_kind == "plan":
+            if verb in ("dat", "bang", "dat duoc", "giai ngan", None, "la"):
+                return _mk(key, "pct_of_plan", value, "pct", num, status, period, flags)
+            if verb == "vuot":
+                return _mk(key, "pct_of_plan", 100 + value, "pct", num, status, period, flags)
+            return None
+        if verb in ("tang", "giam", "tang truong", "tang truong am"):
+            if cmp_kind in (None, "yoy"):
+                return _mk(key, "yoy_pct", sign * value, "pct", num, status, period, flags)
+            if cmp_kind == "mom":
+                return _mk(key, "mom_pct", sign * value, "pct", num, status, period, flags)
+            return None
+        if verb in ("bang", "dat") and cmp_kind == "yoy":
+            return _mk(key, "yoy_pct", value - 100, "pct", num, status, period, flags)
+        if verb in ("bang", "dat") and cmp_kind == "mom":
+            return _mk(key, "mom_pct", value - 100, "pct", num, status, period, flags)
+        return None
+
+    # a level
+    if cmp_kind is not None and cmp_kind not in ("yoy",) and not postfix:
+        # "đạt 23.600 tỷ đồng kế hoạch": a plan amount
+        if cmp_kind == "plan":
+            return None
+    if verb in ("tang", "giam", "vuot", "tang truong") and not postfix:
+        # "tăng 500 tỷ đồng so với cùng kỳ": an absolute change, not the level
+        return None
+    if num.qualifier == "range":
+        return None
+    routed = _route_unit(key, num, head, fs)
+    if routed is None:
+        return None
+    k, value = routed
+    if num.unit != inds[k].unit or num.mult != 1:
+        flags.append("unit_converted")
+    ind = inds[k]
+    if ind.value_min is not None and value < ind.value_min * 0.1:
+        return None
+    if ind.value_max is not None and value > ind.value_max:
+        return None
+    return _mk(k, "value", value, ind.unit, num, status, period, flags)
+
+
+def _mk(key, measure, value, unit, num: _Num, status, period, flags) -> _Fig | None:
+    ind = indicators().get(key)
+    if ind is None:
+        return None
+    if measure == "value" and unit == "pct":
+        if ind.value_min is not None and value < ind.value_min:
+            return None
+        if ind.value_max is not None and value > ind.value_max:
+            return None
+    if measure in ("yoy_pct", "mom_pct") and ind.change_min is not None:
+        if value < ind.change_min or (ind.change_max is not None and value > ind.change_max):
+            return None
+    if measure == "pct_of_plan" and not (0 <= value <= 1000):
+        return None
+    if num.ambiguous:
+        flags = [*flags, "ambiguous_number"]
+    return _Fig(key, measure, round(float(value), 10), unit, num.start, num.unit_end, status,
+                num.qualifier, num.original, num.unit_text.strip(), period, None, list(flags))
+
+
+# ----------------------------------------------------------------------------- documents
+
+@dataclass
+class _Doc:
+    period: Period | None
+    province: ProvinceRef | None
+    province_on: date | None
+    convention: str
+
+
+_HEAD_PROV_RE = re.compile(r"\b(?:tinh|thanh\s+pho|tp|ubnd\s+tinh|ubnd\s+thanh\s+pho)\s+")
+
+
+def _text_province(text: str, fs: str, on: date | None) -> ProvinceRef | None:
+    """The province the heading names (the first ~400 characters), when exactly one."""
+    if on is None:
+        return None
+    pat, _ = _province_names(on)
+    if pat is None:
+        return None
+    head_end = min(len(fs), 400)
+    refs = {}
+    for m in pat.finditer(fs, 0, head_end):
+        s = m.start("n")
+        if not text[s].isupper():
+            continue
+        ref = _resolve(text[s:m.end()], on)
+        if ref is not None:
+            refs[ref.code] = ref
+    if len(refs) == 1:
+        return next(iter(refs.values()))
+    return None
+
+
+_TITLE_RE = re.compile(r"\b(?:bao\s+cao|tinh\s+hinh\s+kinh\s+te|kinh\s+te\s+xa\s+hoi|ktxh|kt\s+xh)\b")
+
+
+def _text_period(text: str, fs: str, hint: Period | None) -> Period | None:
+    """The period the heading states (a title line naming a report and a period with its year)."""
+    head = text[:300]
+    if not _TITLE_RE.search(fs[:300]):
+        return None
+    found = _find_periods(head, hint)
+    codes = []
+    for s, e, code in found:
+        try:
+            p = parse_period(code)
+        except PeriodError:
+            continue
+        if re.search(r"\d{4}", head[s:e + 12]):
+            codes.append(p)
+    if not codes:
+        return None
+    if hint is not None:
+        for p in codes:
+            if p.code == hint.code:
+                return p
+    # "tháng 9 và 9 tháng năm 2024": the cumulative period is the report's
+    return max(codes, key=lambda p: (p.months, p.end))
+
+
+def extract_text(text: str, *, province: ProvinceRef | None = None, period: str | None = None,
+                 source_file: str | None = None, sha256: str | None = None,
+                 cycle: str | None = None) -> pd.DataFrame:
+    """One row per figure the text states, with the ``observation`` table's columns.
+
+    ``province`` and ``period`` are the defaults for figures whose clause names none (the text's
+    own heading wins when it names one). ``locator`` is ``chars START-END``: offsets into ``text``
+    as given. A text with no figures gives an empty frame with the same columns.
+    """
+    if not isinstance(text, str) or not text.strip():
+        return empty_frame("observation")
+    norm, omap = _offset_map(text)
+    fs_all = _fold_keep(norm)
+    hint = parse_period(period) if period else (parse_period(cycle) if cycle else None)
+    doc_period = _text_period(norm, fs_all, hint) or hint
+    on = doc_period.end if doc_period else (date.today())
+    text_prov = _text_province(norm, fs_all, on)
+    doc_prov = text_prov or province
+    conv = detect_convention([norm]) or "vi"
+    doc = _Doc(doc_period, doc_prov, on, conv)
+
+    rows = []
+    ctx = _Ctx()
+    last_para = -1
+    for s, e, para in _sentences(norm):
+        sent = norm[s:e]
+        fs = fs_all[s:e]
+        cont = bool(re.match(r"\s*(?:trong\s+do|rieng|cu\s+the|tinh\s+chung|luy\s+ke)\b", fs))
+        if para != last_para:
+            ctx = _Ctx(family=ctx.family if cont else None, subject=ctx.subject if cont else None,
+                       province=None)
+            last_para = para
+        elif not cont:
+            ctx = _Ctx(family=ctx.family, subject=None, status=None, period=None,
+                       province=ctx.province, plan=False)
+        figs = _sentence_figures(sent, fs, ctx, doc, cont)
+        for f in figs:
+            start, end = s + f.start, s + f.end
+            if omap is not None:
+                start, end = omap[start], omap[end]
+            per = f.period or (doc_period.code if doc_period else None)
+            if per is None:
+                continue
+            try:
+                pp = parse_period(per)
+            except PeriodError:
+                continue
+            if doc_period is not None:
+                if pp.year != doc_period.year:
+                    continue  # another year's figure: history or plan
+                if pp.end > doc_period.end and f.status not in ("E", "F"):
+                    continue  # a later period without an estimate word: a plan or forecast
+            prov = f.province or doc_prov
+            if prov is not None and f.province is not None and pp.end != on:
+                prov = _resolve(prov.name_vi, pp.end) or prov
+            rows.append({
+                "cycle": cycle or (doc_period.code if doc_period else per),
+                "period": pp.code,
+                "province_code": prov.code if prov else None,
+                "province_set": prov.province_set if prov else pp.province_set,
+                "indicator": f.key, "measure": f.measure, "value": f.value, "unit": f.unit,
+                "status": f.status, "qualifier": f.qualifier,
+                "original_value": f.original_value, "original_unit": f.original_unit,
+                "source_kind": "report", "source_file": source_file, "source_sha256": sha256 or "",
+                "locator": f"chars {start}-{end}",
+                "sentence": text[omap[s] if omap else s:omap[e] if omap else e],
+                "flag": ",".join(dict.fromkeys(f.flags)) or None,
+            })
+    if not rows:
+        return empty_frame("observation")
+    df = pd.DataFrame(rows)
+    # one figure per (period, province, indicator, measure): the first statement wins
+    df = df.drop_duplicates(["period", "province_code", "indicator", "measure"], keep="first")
+    return conform(df, "observation")
+
+
+# ----------------------------------------------------------------------------- files
+
+_CODE_PREFIX = re.compile(r"^(\d{2})[_\-. ]")
+
+
+def _context_from_path(path: Path, raw_root: Path | None) -> tuple[str | None, str | None]:
+    """(cycle, province code) from ``<raw_root>/<cycle>/reports/<code>_...``."""
+    parts = path.parts
+    cycle = None
+    if raw_root is not None:
+        try:
+            rel = path.resolve().relative_to(Path(raw_root).resolve())
+            if rel.parts:
+                cycle = rel.parts[0]
+        except ValueError:
+            cycle = None
+    if cycle is None and len(parts) >= 3 and parts[-2] == "reports":
+        cycle = parts[-3]
+    if cycle is not None:
+        try:
+            parse_period(cycle)
+        except PeriodError:
+            cycle = None
+    m = _CODE_PREFIX.match(path.name)
+    return cycle, (m.group(1) if m else None)
+
+
+def extract_document(path: Path, *, province: str | ProvinceRef | None = None,
+                     period: str | None = None, raw_root: Path | None = None,
+                     sha256: str | None = None) -> pd.DataFrame:
+    """Read a report file (``diaphuong.ingest.documents.read_document``) and extract its figures.
+
+    Province and period: the text's heading when it states them, else the raw-tree context
+    (``<raw_root>/<cycle>/reports/<2-digit code>_...``: the code valid on the cycle's last day,
+    period = cycle), else the arguments.
+    """
+    from diaphuong.ingest.documents import read_document  # noqa: PLC0415 - heavy readers
+
+    path = Path(path)
+    data = path.read_bytes()
+    sha = sha256 or hashlib.sha256(data).hexdigest()
+    doc = read_document(path)
+    cycle, code = _context_from_path(path, raw_root)
+    per = cycle or period
+    pref: ProvinceRef | None = None
+    on = parse_period(per).end if per else None
+    if code is not None:
+        pref = _resolve(code, on) if on else None
+    if pref is None and province is not None:
+        pref = province if isinstance(province, ProvinceRef) else (
+            resolve_province(str(province), on=on))
+    if raw_root is not None:
+        try:
+            source_file = str(path.resolve().relative_to(Path(raw_root).resolve()))
+        except ValueError:
+            source_file = str(path)
+    else:
+        source_file = str(path)
+    df = extract_text(doc.text, province=pref, period=per, source_file=source_file, sha256=sha,
+                      cycle=cycle)
+    warnings = list(getattr(doc, "warnings", []) or [])
+    if warnings:
+        df.attrs["warnings"] = warnings
+    return df
+
+
+_REPORT_EXT = {".txt", ".docx", ".pdf", ".html", ".htm"}
+
+
+def extract_paths(paths: list[Path], *, province: str | None = None, period: str | None = None,
+                  raw_root: Path | None = None) -> pd.DataFrame:
+    """Extract every report file under ``paths`` (files or folders, recursively).
+
+    Files that cannot be read raise nothing: they are listed in ``df.attrs['errors']`` as
+    ``(file, message)``.
+    """
+    files: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            files += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in _REPORT_EXT
+                            and not any(part.startswith((".", "_")) for part in f.relative_to(p).parts))
+        else:
+            files.append(p)
+    frames = []
+    errors: list[tuple[str, str]] = []
+    for f in files:
+        try:
+            frames.append(extract_document(f, province=province, period=period, raw_root=raw_root))
+        except (DiaphuongError, OSError, ValueError, UnicodeError, ImportError) as exc:
+            errors.append((str(f), str(exc)))
+    frames = [f for f in frames if not f.empty]
+    df = conform(pd.concat(frames, ignore_index=True), "observation") if frames else empty_frame("observation")
+    df.attrs["errors"] = errors
+    return df
+
+
+def to_json_records(df: pd.DataFrame) -> list[dict]:
+    """The issue's JSON shape, one dict per row."""
+    out = []
+    for r in df.itertuples(index=False):
+        loc = str(r.locator or "")
+        m = re.match(r"chars (\d+)-(\d+)", loc)
+        start, end = (int(m.group(1)), int(m.group(2))) if m else (None, None)
+        val = r.value
+        out.append({
+            "indicator": r.indicator, "measure": r.measure,
+            "value": None if val is None or (isinstance(val, float) and math.isnan(val)) else float(val),
+            "unit": r.unit, "province_code": r.province_code if not pd.isna(r.province_code) else None,
+            "period": r.period, "status": r.status,
+            "qualifier": r.qualifier if not pd.isna(r.qualifier) else None,
+            "source": {"file": r.source_file if not pd.isna(r.source_file) else None,
+                       "start": start, "end": end, "sentence": r.sentence if not pd.isna(r.sentence) else None},
+        })
+    return out

@@ -1,0 +1,1346 @@
+"""Read a provincial submission (xlsx, xls, ods or csv) into tidy observations.
+
+:func:`read_submission` maps whatever a province sent onto the department's template
+(``catalog/data/template.yaml``) through the header aliases and quirks of
+``catalog/data/layouts.yaml``, and returns a :class:`SubmissionRead`: the ``observation`` rows it
+could read, the ``quarantine`` rows of the cells and rows it could not trust (each with a reason
+code, a message and the ``Sheet!C12`` locator), the province (from the header block, else the file
+name), the period the file states, the sheet read, and notes on everything it noticed.
+
+A file that cannot be read at all raises :class:`~diaphuong.errors.UnreadableFile` (reason
+``empty``, ``too_large``, ``not_a_spreadsheet``, ``encrypted``, ``corrupt``, ``zip_bomb``,
+``too_many_cells``, ``binary``) or :class:`~diaphuong.errors.LayoutError` (``no_table``,
+``no_indicator_rows``); the caller quarantines the file and carries on. Every size is checked
+before anything is decompressed or parsed, so a zip bomb is refused in bounded time and memory.
+
+Decisions (see also the module constants):
+
+* ``so với cùng kỳ (%)`` is an index (107,5 -> ``yoy_pct`` 7.5). Per column, when most figures
+  read as growth rates (7,5) rather than indices, the column is read as growth: flag
+  ``growth_not_index`` and a note. The quirk ``yoy: index|change`` in layouts.yaml forces either.
+* A rate indicator (``grdp_growth``, ``cpi_yoy``, ...) written as an index in the value column
+  (103,5) is read as the change (3.5), flag ``index_as_change``.
+* Table symbols: ``-`` is nil (status A, qualifier ``nil``, value empty: a consumer that needs
+  the zero can read it from the qualifier; nothing sums or compares a made-up zero by accident);
+  ``..`` / ``...`` are not available (status M, qualifier ``not_available``); ``x`` not applicable
+  (status M, qualifier ``not_applicable``). ``original_value`` keeps the symbol.
+* A value in a unit of the catalog unit's family (triệu USD vs tỷ USD) is converted to the
+  catalog unit, flag ``unit_converted``; ``original_value`` / ``original_unit`` keep what the
+  cell said. A unit of another family, or one that is not recognised, quarantines the value
+  cell (``unit_mismatch`` / ``unknown_unit``); the row's percentages still load.
+* Status: a symbol's status, else the status column, else a status word in the note, else a
+  status word in the value column's header, else in the rows above the table or a layout quirk,
+  else ``A``.
+* Number text: ``diaphuong.text.numbers``; the convention (1.234,5 or 1,234.5) is decided per
+  sheet from the unambiguous shapes; a cell that reads both ways with no such evidence is read
+  the Vietnamese way and flagged ``ambiguous_number``.
+* Percent-formatted cells (1,075 shown as 107,5 %) are scaled by 100 (flag ``percent_cell``):
+  from the cell styles in an xlsx, by a column test elsewhere.
+
+Flags (``observation.flag``, comma-separated): ``fuzzy_match``, ``code_name_mismatch``,
+``growth_not_index``, ``index_as_change``, ``unit_converted``, ``ambiguous_number``,
+``percent_cell``, ``footnote``, ``status_unrecognised``, ``status_in_value``.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import math
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from diaphuong import schema
+from diaphuong.catalog.indicators import indicators, match_indicator
+from diaphuong.catalog.provinces import DATA, ProvinceRef, provinces, resolve_province
+from diaphuong.catalog.units import convert, parse_unit, units
+from diaphuong.errors import (AmbiguousProvince, DiaphuongError, LayoutError, UnknownProvince,
+                              UnreadableFile)
+from diaphuong.periods import parse_period
+from diaphuong.text.normalize import fold, nfc
+
+__all__ = ["SubmissionRead", "read_submission", "layouts", "period_from_text", "LIMITS"]
+
+# ------------------------------------------------------------------------------------ limits
+LIMITS = {
+    "file_bytes": 25 * 1024 * 1024,       # a submission is a few kB; refuse anything above 25 MB
+    "csv_bytes": 8 * 1024 * 1024,
+    "zip_members": 2000,
+    "zip_uncompressed": 32 * 1024 * 1024,  # sum of the declared uncompressed sizes
+    "zip_ratio": 200,                      # per member of more than 1 MB
+    "cells": 200_000,                      # rows x columns of one sheet
+    "sheets": 64,
+}
+HEADER_SCAN_ROWS = 60
+
+_OBS_COLS = schema.TABLES["observation"].columns
+_Q_COLS = schema.TABLES["quarantine"].columns
+MEASURE_KEYS = ("value", "yoy_index", "mom_index", "pct_of_plan")
+_MEASURE_OF = {"value": "value", "yoy_index": "yoy_pct", "mom_index": "mom_pct", "pct_of_plan": "pct_of_plan"}
+_INDEX_KEYS = ("yoy_index", "mom_index")
+
+
+@dataclass
+class SubmissionRead:
+    observations: pd.DataFrame
+    quarantine: pd.DataFrame
+    province: ProvinceRef | None
+    province_source: str | None  # 'content' | 'file_name'
+    period: str | None  # as stated inside the file (DESIGN.md notation), None when not stated
+    sheet: str | None
+    notes: list[str] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------------ layouts
+class _Layout:
+    """Compiled aliases of layouts.yaml (plus the columns of the quirks that apply)."""
+
+    def __init__(self, columns: dict[str, list[str]]):
+        self.exact: dict[str, str] = {}
+        pairs: list[tuple[str, str]] = []
+        for key, aliases in columns.items():
+            for a in aliases:
+                fa = fold(str(a))
+                if fa:
+                    self.exact.setdefault(fa, key)
+                    pairs.append((fa, key))
+        pairs.sort(key=lambda p: -len(p[0]))
+        self.pairs = [(f" {a} ", k, len(a)) for a, k in pairs]
+        self._cache: dict[str, tuple[str, int] | None] = {}
+
+    def match(self, label: str) -> tuple[str, int] | None:
+        """(key, score) for a folded header label; exact beats containment, longer beats shorter."""
+        hit = self._cache.get(label, False)
+        if hit is not False:
+            return hit
+        res = None
+        if label in self.exact:
+            res = (self.exact[label], 1000 + len(label))
+        elif len(label) <= 120:
+            padded = f" {label} "
+            for a, k, n in self.pairs:
+                if a in padded:
+                    res = (k, n)
+                    break
+        self._cache[label] = res
+        return res
+
+
+@dataclass(frozen=True)
+class _Layouts:
+    base: _Layout
+    raw: dict
+    skip_words: tuple[str, ...]
+    province_labels: frozenset[str]
+    province_prefixes: tuple[str, ...]
+    period_labels: frozenset[str]
+    prepared_labels: frozenset[str]
+    quirks: tuple[dict, ...]
+    status_words: tuple[tuple[str, str], ...]
+    symbols: dict
+
+
+@lru_cache(maxsize=1)
+def layouts() -> _Layouts:
+    """layouts.yaml and template.yaml, compiled."""
+    raw = yaml.safe_load((DATA / "layouts.yaml").read_text(encoding="utf-8"))
+    tpl = yaml.safe_load((DATA / "template.yaml").read_text(encoding="utf-8"))
+    cols = {k: list(v) for k, v in raw["columns"].items()}
+    for c in tpl["columns"]:  # the template's own labels are aliases too
+        cols.setdefault(c["key"], []).insert(0, c["label"])
+    hb = raw.get("header_block", {})
+    sw = sorted(((fold(w), s) for w, s in tpl["status_words"].items()), key=lambda p: -len(p[0]))
+    quirks = []
+    for q in raw.get("quirks") or ():
+        q = dict(q)
+        q["_match"] = tuple(fold(m) for m in q.get("match") or ())
+        q["_sheet"] = re.compile(q["sheet"]) if q.get("sheet") else None
+        q["_file"] = re.compile(q["file"]) if q.get("file") else None
+        quirks.append(q)
+    return _Layouts(
+        base=_Layout(cols), raw={"columns": cols},
+        skip_words=tuple(fold(w) for w in raw.get("skip_rows") or ()),
+        province_labels=frozenset(fold(x) for x in hb.get("province", {}).get("labels", [])),
+        province_prefixes=tuple(sorted((fold(x) for x in hb.get("province", {}).get("prefixes", [])),
+                                       key=lambda s: -len(s))),
+        period_labels=frozenset(fold(x) for x in hb.get("period", {}).get("labels", [])),
+        prepared_labels=frozenset(fold(x) for x in hb.get("prepared_on", {}).get("labels", [])),
+        quirks=tuple(quirks), status_words=tuple(sw), symbols=dict(tpl["symbols"]),
+    )
+
+
+@lru_cache(maxsize=64)
+def _layout_with(quirk_names: tuple[str, ...]) -> _Layout:
+    L = layouts()
+    if not quirk_names:
+        return L.base
+    cols = {k: list(v) for k, v in L.raw["columns"].items()}
+    for q in L.quirks:
+        if q["name"] in quirk_names:
+            for k, al in (q.get("columns") or {}).items():
+                cols.setdefault(k, [])[:0] = list(al)
+    return _Layout(cols)
+
+
+# ------------------------------------------------------------------------------------ helpers
+@lru_cache(maxsize=4096)
+def _col_letter(i: int) -> str:
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def _loc(sheet: str | None, r: int, c: int) -> str:
+    return f"{sheet}!{_col_letter(c)}{r + 1}" if sheet else f"{_col_letter(c)}{r + 1}"
+
+
+def _text(v) -> str | None:
+    if isinstance(v, str):
+        s = v.strip()
+        return s or None
+    return None
+
+
+def _blank(v) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip()) or (isinstance(v, float) and math.isnan(v))
+
+
+def _fmt_num(v: float) -> str:
+    if float(v).is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    return format(v, ".15g")
+
+
+@lru_cache(maxsize=8192)
+def _status_of(text: str) -> str | None:
+    """SDMX status of a text that holds a status word ('Ước tính' -> 'E'), else None."""
+    t = f" {fold(text)} "
+    for w, s in layouts().status_words:
+        if f" {w} " in t:
+            return s
+    return None
+
+
+_FOOTNOTE = re.compile(r"(?:\(\s*(?:\d{1,2}|\*{1,3}|[a-z])\s*\)|\[\s*\d{1,2}\s*\]|\*{1,3}|[\u00b9\u00b2\u00b3\u2070\u2074-\u2079]+)\s*$")
+_ENUM = re.compile(r"^\s*(?:(?:[IVXLC]+|\d+(?:\.\d+)*|[a-zđ])\s*[\.\)/]\s*|[-+*•–·]\s*)", re.IGNORECASE)
+_LEAD_WORDS = re.compile(r"^\s*(?:trong đó|chia ra|bao gồm|gồm|of which|in which)\s*[:\-]?\s*", re.IGNORECASE)
+_PAREN = re.compile(r"\(([^()]{1,40})\)\s*$")
+
+
+@lru_cache(maxsize=8192)
+def _clean_name(text: str) -> tuple[str, str | None, bool]:
+    """(name without enumeration, footnote marks and trailing unit, unit text or None, had footnote)."""
+    s = nfc(text).strip()
+    foot = False
+    for _ in range(3):
+        m = _FOOTNOTE.search(s)
+        if m and m.start() > 0:
+            s = s[: m.start()].rstrip()
+            foot = True
+        else:
+            break
+    s = _ENUM.sub("", s, count=1)
+    s = _LEAD_WORDS.sub("", s, count=1)
+    unit = None
+    m = _PAREN.search(s)
+    if m and parse_unit(m.group(1)) is not None and not re.search(r"[A-Z]{3,}", m.group(1)):
+        unit = m.group(1).strip()
+        s = s[: m.start()].rstrip()
+    return s.strip(" :.-"), unit, foot
+
+
+@lru_cache(maxsize=8192)
+def _match_code(text: str) -> str | None:
+    cat = indicators()
+    t = text.strip()
+    if t in cat:
+        return t
+    k = re.sub(r"[\s\-\.]+", "_", t.lower()).strip("_")
+    return k if k in cat else None
+
+
+@lru_cache(maxsize=8192)
+def _match_name(text: str):
+    """(IndicatorMatch | None, unit text from the name, footnote mark seen)."""
+    name, unit, foot = _clean_name(text)
+    m = match_indicator(name) if name else None
+    if m is None and name != text.strip():
+        m = match_indicator(text)
+    return m, unit, foot
+
+
+_NUMBERING = re.compile(r"^\(?[A-Za-z0-9]{1,3}(?:\s*[=+\-*/x]\s*\(?[A-Za-z0-9]{1,3}\)?)*\)?$")
+
+
+def _is_numbering_row(row: list) -> bool:
+    """A row that numbers the columns under the header: 1 2 3 ... or (A) (B) (1) (2) ..."""
+    cells = [c for c in row if not _blank(c)]
+    if len(cells) < 3:
+        return False
+    for c in cells:
+        if isinstance(c, bool):
+            return False
+        if isinstance(c, (int, float)):
+            if not float(c).is_integer() or not 0 <= c <= 30:
+                return False
+        elif not (isinstance(c, str) and _NUMBERING.match(c.strip())):
+            return False
+    return True
+
+
+# ------------------------------------------------------------------------------------ periods
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+_P_CODE = re.compile(r"\b(\d{4}-(?:0[1-9]|1[0-2]|Q[1-4]|H[12]|(?:[1-9]|1[0-2])M))\b", re.IGNORECASE)
+_P_PATTERNS = [
+    (re.compile(r"\b6 thang dau nam (?:nam )?(\d{4})\b"), lambda m: f"{m[1]}-H1"),
+    (re.compile(r"\b6 thang cuoi nam (?:nam )?(\d{4})\b"), lambda m: f"{m[1]}-H2"),
+    (re.compile(r"\bnua (?:dau|cuoi) nam (\d{4})\b"), None),
+    (re.compile(r"\bquy (i{1,3}|iv|[1-4]) (?:nam )?(\d{4})\b"), lambda m: f"{m[2]}-Q{_ROMAN[m[1]]}"),
+    (re.compile(r"\b(\d{1,2}) thang (?:dau )?(?:nam )?(\d{4})\b"), lambda m: f"{m[2]}-{int(m[1])}M"),
+    (re.compile(r"\bthang (\d{1,2}) (?:nam )?(\d{4})\b"), lambda m: f"{m[2]}-{int(m[1]):02d}"),
+    (re.compile(r"\b(?:ca )?nam (\d{4})\b"), lambda m: m[1]),
+    (re.compile(r"\b(?:first half|h1) (?:of )?(\d{4})\b"), lambda m: f"{m[1]}-H1"),
+    (re.compile(r"\b(?:second half|h2) (?:of )?(\d{4})\b"), lambda m: f"{m[1]}-H2"),
+    (re.compile(r"\bq([1-4]) (\d{4})\b"), lambda m: f"{m[2]}-Q{m[1]}"),
+]
+
+
+@lru_cache(maxsize=2048)
+def period_from_text(text: str) -> str | None:
+    """A period in DESIGN.md notation from Vietnamese words ('6 tháng đầu năm 2026' -> '2026-H1',
+    'Quý II/2025' -> '2025-Q2', 'Tháng 9 năm 2025' -> '2025-09', '9 tháng năm 2024' -> '2024-9M',
+    'Năm 2025' -> '2025') or from the notation itself; None when nothing reads as a period."""
+    if not text:
+        return None
+    m = _P_CODE.search(text)
+    if m:
+        try:
+            return parse_period(m.group(1)).code
+        except DiaphuongError:
+            pass
+    t = fold(text)
+    t = re.sub(r"\b(nam)\s+(\d{4})", r"\1 \2", t)
+    for rx, fn in _P_PATTERNS:
+        m = rx.search(t)
+        if m and fn is not None:
+            try:
+                return parse_period(fn(m)).code
+            except DiaphuongError:
+                return None
+    return None
+
+
+# ------------------------------------------------------------------------------------ loading
+@dataclass
+class _Sheet:
+    name: str | None
+    rows: list[list]
+    merges: list | None
+    visible: bool = True
+    pct_cells: set | None = None  # (row, col) of percent-formatted cells (xlsx only), None = unknown
+    typed: bool = True  # cells carry numbers (spreadsheets); False for csv (all text)
+
+
+def _unreadable(msg: str, name: str, reason: str, hint: str | None = None):
+    return UnreadableFile(msg, file=name, reason=reason, hint=hint)
+
+
+def _check_zip(data: bytes, name: str) -> zipfile.ZipFile:
+    """Open the zip container and refuse bombs from its directory alone (nothing is inflated)."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+        raise _unreadable(f"corrupt zip container ({e})", name, "corrupt",
+                          "open the file in Excel and save it again as .xlsx") from None
+    if len(infos) > LIMITS["zip_members"]:
+        raise _unreadable(f"{len(infos)} parts in the zip container (limit {LIMITS['zip_members']})",
+                          name, "zip_bomb")
+    total = 0
+    for zi in infos:
+        if zi.flag_bits & 0x1:
+            raise _unreadable("the zip container is password-protected", name, "encrypted",
+                              "send the file without a password")
+        total += zi.file_size
+        if zi.file_size > (1 << 20) and zi.file_size > LIMITS["zip_ratio"] * max(zi.compress_size, 1):
+            raise _unreadable(
+                f"part {zi.filename} inflates {zi.compress_size} bytes to {zi.file_size} "
+                f"(ratio {zi.file_size // max(zi.compress_size, 1)}, limit {LIMITS['zip_ratio']}): a zip bomb",
+                name, "zip_bomb")
+    if total > LIMITS["zip_uncompressed"]:
+        raise _unreadable(f"unzipped size {total} bytes exceeds {LIMITS['zip_uncompressed']}: refused as a zip bomb",
+                          name, "zip_bomb")
+    return zf
+
+
+_DIM = re.compile(rb'<(?:\w+:)?dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
+
+
+def _col_index(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ch - 64)
+    return n - 1
+
+
+def _check_xlsx_dimensions(zf: zipfile.ZipFile, name: str) -> None:
+    """Refuse a sheet whose declared dimension is absurd, before calamine parses it."""
+    for zi in zf.infolist():
+        if zi.filename.startswith("xl/worksheets/") and zi.filename.endswith(".xml"):
+            with zf.open(zi) as fh:
+                head = fh.read(2048)
+            m = _DIM.search(head)
+            if m and m.group(3):
+                nrows = int(m.group(4)) - int(m.group(2)) + 1
+                ncols = _col_index(m.group(3)) - _col_index(m.group(1)) + 1
+                if nrows * ncols > LIMITS["cells"]:
+                    raise _unreadable(
+                        f"{zi.filename} declares {nrows} x {ncols} cells (limit {LIMITS['cells']})",
+                        name, "too_many_cells")
+
+
+_XF = re.compile(rb"<xf\b([^>]*)/?>")
+_NUMFMT = re.compile(rb'<numFmt\b[^>]*numFmtId="(\d+)"[^>]*formatCode="([^"]*)"')
+_CELL_S = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?\bs="(\d+)"')
+
+
+def _xlsx_percent_styles(zf: zipfile.ZipFile) -> set[int]:
+    try:
+        xml = zf.read("xl/styles.xml")
+    except KeyError:
+        return set()
+    custom = {int(i): code for i, code in _NUMFMT.findall(xml)}
+    i0 = xml.find(b"<cellXfs")
+    if i0 < 0:
+        return set()
+    i1 = xml.find(b"</cellXfs>", i0)
+    out = set()
+    for n, attrs in enumerate(_XF.findall(xml[i0:i1])):
+        m = re.search(rb'numFmtId="(\d+)"', attrs)
+        fid = int(m.group(1)) if m else 0
+        if fid in (9, 10) or b"%" in custom.get(fid, b""):
+            out.add(n)
+    return out
+
+
+def _xlsx_sheet_paths(zf: zipfile.ZipFile) -> dict[str, str]:
+    try:
+        wb = zf.read("xl/workbook.xml")
+        rels = zf.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return {}
+    targets = {}
+    for m in re.finditer(rb"<Relationship\b[^>]*>", rels):
+        tag = m.group(0)
+        i = re.search(rb'Id="([^"]+)"', tag)
+        t = re.search(rb'Target="([^"]+)"', tag)
+        if i and t:
+            tgt = t.group(1).decode()
+            targets[i.group(1).decode()] = tgt.lstrip("/") if tgt.startswith("/") else "xl/" + tgt
+    out = {}
+    for m in re.finditer(rb"<sheet\b[^>]*>", wb):
+        tag = m.group(0)
+        nm = re.search(rb'name="([^"]+)"', tag)
+        rid = re.search(rb'r:id="([^"]+)"', tag) or re.search(rb'\bid="([^"]+)"', tag)
+        if nm and rid and rid.group(1).decode() in targets:
+            import html
+            out[html.unescape(nm.group(1).decode("utf-8"))] = targets[rid.group(1).decode()]
+    return out
+
+
+def _pct_cells(zf: zipfile.ZipFile, path: str | None, styles: set[int]) -> set:
+    if not styles or not path:
+        return set()
+    try:
+        xml = zf.read(path)
+    except KeyError:
+        return set()
+    out = set()
+    for col, row, s in _CELL_S.findall(xml):
+        if int(s) in styles:
+            out.add((int(row) - 1, _col_index(col)))
+    return out
+
+
+def _calamine_sheets(data: bytes, name: str, fmt: str, zf: zipfile.ZipFile | None) -> list[_Sheet]:
+    import python_calamine as pc
+
+    try:
+        wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except pc.PasswordError:
+        raise _unreadable("the workbook is password-protected", name, "encrypted",
+                          "send the file without a password") from None
+    except Exception as e:  # calamine raises its own error types for every corruption
+        raise _unreadable(f"cannot open the workbook ({type(e).__name__}: {str(e)[:200]})", name, "corrupt",
+                          "open the file in Excel and save it again as .xlsx") from None
+    metas = wb.sheets_metadata
+    if len(metas) > LIMITS["sheets"]:
+        raise _unreadable(f"{len(metas)} sheets (limit {LIMITS['sheets']})", name, "too_many_cells")
+    styles = _xlsx_percent_styles(zf) if (zf is not None and fmt == "xlsx") else set()
+    paths = _xlsx_sheet_paths(zf) if styles else {}
+    out = []
+    for meta in metas:
+        if str(meta.typ) not in ("SheetTypeEnum.WorkSheet",):
+            continue
+        try:
+            sh = wb.get_sheet_by_name(meta.name)
+        except Exception as e:
+            raise _unreadable(f"cannot read sheet {meta.name!r} ({type(e).__name__}: {str(e)[:200]})",
+                              name, "corrupt") from None
+        end = sh.end
+        if end is not None and (end[0] + 1) * (end[1] + 1) > LIMITS["cells"]:
+            raise _unreadable(f"sheet {meta.name!r} has {end[0] + 1} x {end[1] + 1} cells (limit {LIMITS['cells']})",
+                              name, "too_many_cells")
+        rows = sh.to_python(skip_empty_area=False) if end is not None else []
+        merges = sh.merged_cell_ranges if fmt in ("xlsx", "xls") else None
+        pct = _pct_cells(zf, paths.get(meta.name), styles) if styles else (set() if fmt == "xlsx" else None)
+        out.append(_Sheet(meta.name, rows, merges, str(meta.visible) == "SheetVisibleEnum.Visible", pct))
+    return out
+
+
+def _csv_sheet(data: bytes, name: str) -> _Sheet:
+    from diaphuong.text.encodings import decode_bytes
+
+    if len(data) > LIMITS["csv_bytes"]:
+        raise _unreadable(f"{len(data)} bytes of CSV (limit {LIMITS['csv_bytes']})", name, "too_large")
+    text = decode_bytes(data, name=name).text
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = text.splitlines()
+    if not any(ln.strip() for ln in lines):
+        raise _unreadable("the file holds no data", name, "empty")
+    sample = lines[:60]
+    best, best_n = ",", -1
+    for d in ("\t", ";", ",", "|"):
+        counts = [ln.count(d) for ln in sample if ln.strip()]
+        # the delimiter that splits most lines into the same (largest) number of fields
+        if not counts or max(counts) == 0:
+            continue
+        common = max(set(counts), key=counts.count)
+        score = counts.count(common) * (common > 0) * 1000 + common
+        if score > best_n:
+            best, best_n = d, score
+    rows = list(csv.reader(io.StringIO(text), delimiter=best))
+    width = max((len(r) for r in rows), default=0)
+    if len(rows) * width > LIMITS["cells"]:
+        raise _unreadable(f"{len(rows)} x {width} cells (limit {LIMITS['cells']})", name, "too_many_cells")
+    return _Sheet(None, rows, None, True, None, typed=False)
+
+
+_TEXT_EXT = {".csv", ".txt", ".tsv"}
+
+
+def _load(data: bytes, path: Path, name: str) -> tuple[str, list[_Sheet]]:
+    """Detect the format from the bytes (not the name) and return the sheets."""
+    if not data:
+        raise _unreadable("the file is empty (0 bytes)", name, "empty")
+    if len(data) > LIMITS["file_bytes"]:
+        raise _unreadable(f"{len(data)} bytes (limit {LIMITS['file_bytes']})", name, "too_large")
+    ext = path.suffix.lower()
+    if data[:4] == b"PK\x03\x04" or data[:4] == b"PK\x05\x06":
+        zf = _check_zip(data, name)
+        names = set(zf.namelist())
+        if "xl/workbook.xml" in names or any(n.endswith("workbook.xml") for n in names if n.startswith("xl/")):
+            _check_xlsx_dimensions(zf, name)
+            return "xlsx", _calamine_sheets(data, name, "xlsx", zf)
+        if "content.xml" in names:
+            mt = zf.read("mimetype")[:80] if "mimetype" in names else b""
+            if b"spreadsheet" in mt or not mt:
+                return "ods", _calamine_sheets(data, name, "ods", zf)
+            raise _unreadable(f"an OpenDocument file that is not a spreadsheet ({mt.decode(errors='replace')})",
+                              name, "not_a_spreadsheet", "save the table as .xlsx, .ods or .csv")
+        kind = "a Word document" if "word/document.xml" in names else "a zip archive"
+        raise _unreadable(f"{kind}, not a spreadsheet", name, "not_a_spreadsheet",
+                          "send the figures on the department's .xlsx template")
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
+            raise _unreadable("the workbook is password-protected (encrypted Office file)", name, "encrypted",
+                              "send the file without a password")
+        if "Workbook".encode("utf-16-le") not in data and "Book".encode("utf-16-le") not in data:
+            raise _unreadable("an Office file that is not a workbook (no Workbook stream)", name,
+                              "not_a_spreadsheet", "send the figures on the department's .xlsx template")
+        return "xls", _calamine_sheets(data, name, "xls", None)
+    head = data[:1024].lstrip()
+    if head[:5].lower() in (b"%pdf-",) or head[:5] == b"{\\rtf" or head[:1] == b"<":
+        raise _unreadable("not a spreadsheet (PDF, RTF or HTML content)", name, "not_a_spreadsheet",
+                          "send the figures on the department's .xlsx template")
+    if ext in _TEXT_EXT or ext == "":
+        return "csv", [_csv_sheet(data, name)]
+    raise _unreadable(f"not a spreadsheet: the content is not {ext.lstrip('.') or 'a known format'}",
+                      name, "not_a_spreadsheet", "send the figures on the department's .xlsx template")
+
+
+# ------------------------------------------------------------------------------------ table
+@dataclass
+class _Table:
+    header_row: int
+    header_height: int
+    cols: dict[str, int]           # key -> column
+    labels: dict[int, str]          # column -> header text (raw, joined)
+    ignored: list[tuple[int, str]]  # extra or duplicate columns
+    data_start: int
+    quirks: tuple[str, ...]
+    score: int
+
+
+def _merge_fill(sheet: _Sheet, upto: int) -> dict[tuple[int, int], object]:
+    fill: dict[tuple[int, int], object] = {}
+    for (r0, c0), (r1, c1) in sheet.merges or ():
+        if r0 >= upto or (r1 - r0 + 1) * (c1 - c0 + 1) > 400:
+            continue
+        v = sheet.rows[r0][c0] if r0 < len(sheet.rows) and c0 < len(sheet.rows[r0]) else None
+        for i in range(r0, r1 + 1):
+            for j in range(c0, c1 + 1):
+                if (i, j) != (r0, c0):
+                    fill[(i, j)] = v
+    return fill
+
+
+def _header_labels(rows, r: int, h: int, fill) -> dict[int, tuple[str, str]]:
+    """column -> (folded joined label, raw joined label) over rows r..r+h-1."""
+    width = max(len(rows[i]) for i in range(r, r + h))
+    out = {}
+    for j in range(width):
+        parts_f: list[str] = []
+        parts_r: list[str] = []
+        for i in range(r, r + h):
+            row = rows[i]
+            v = row[j] if j < len(row) else None
+            if _blank(v):
+                v = fill.get((i, j)) if fill else None
+            t = _text(v) if isinstance(v, str) else None
+            if t is None:
+                continue
+            f = fold(t)
+            if f and (not parts_f or parts_f[-1] != f):
+                parts_f.append(f)
+                parts_r.append(t)
+        if parts_f:
+            out[j] = (" ".join(parts_f), " / ".join(parts_r))
+    return out
+
+
+def _map_columns(labels: dict[int, tuple[str, str]], layout: _Layout):
+    best: dict[str, tuple[int, int]] = {}
+    ignored: list[tuple[int, str]] = []
+    for j, (lab, raw) in labels.items():
+        hit = layout.match(lab)
+        if hit is None:
+            ignored.append((j, raw))
+            continue
+        key, score = hit
+        if key == "plan_amount" and "%" in raw:
+            key = "pct_of_plan"
+        if key in best:
+            if score > best[key][1]:
+                ignored.append((best[key][0], labels[best[key][0]][1]))
+                best[key] = (j, score)
+            else:
+                ignored.append((j, raw))
+        else:
+            best[key] = (j, score)
+    return best, ignored
+
+
+def _quirks_for(texts: list[str], sheet_name: str | None, file_name: str) -> tuple[str, ...]:
+    joined = " | " + " | ".join(fold(t) for t in texts) + " | "  # a phrase never spans two cells
+    out = []
+    sn = fold(sheet_name or "")
+    fn = fold(file_name)
+    for q in layouts().quirks:
+        if any(f" {m} " in joined for m in q["_match"]) or (q["_sheet"] and q["_sheet"].search(sn)) \
+                or (q["_file"] and q["_file"].search(fn)):
+            out.append(q["name"])
+    return tuple(out)
+
+
+def _scan_header(sheet: _Sheet, layout: _Layout, fill, quirks: tuple[str, ...]) -> _Table | None:
+    rows = sheet.rows
+    n = min(len(rows), HEADER_SCAN_ROWS)
+    best: _Table | None = None
+    for r in range(n):
+        row = rows[r]
+        if sum(1 for c in row if isinstance(c, str) and c.strip()) < 2 and not fill:
+            continue
+        if best is not None and r > best.header_row + best.header_height + 2:
+            break
+        for h in (1, 2, 3):
+            if r + h > len(rows):
+                break
+            if h > 1 and sum(1 for c in rows[r + h - 1] if not _blank(c)) == 0:
+                break
+            labels = _header_labels(rows, r, h, fill)
+            cols, ignored = _map_columns(labels, layout)
+            keys = set(cols)
+            if not keys & set(MEASURE_KEYS):
+                continue
+            score = len(keys - {"plan_amount"}) * 10 - h
+            if best is None or score > best.score:
+                best = _Table(r, h, {k: j for k, (j, _s) in cols.items()},
+                              {j: raw for j, (_f, raw) in labels.items()}, ignored, r + h, quirks, score)
+    if best is None or len(set(best.cols) - {"plan_amount", "stt"}) < 2:
+        return None
+    return best
+
+
+def _find_table(sheet: _Sheet, file_name: str) -> _Table | None:
+    rows = sheet.rows
+    n = min(len(rows), HEADER_SCAN_ROWS)
+    if n == 0:
+        return None
+    fill = _merge_fill(sheet, n + 3) if sheet.merges else {}
+    best = _scan_header(sheet, layouts().base, fill, ())
+    # quirks are recognised from the rows above the table (title, form number, header block)
+    top = best.header_row if best is not None else n
+    above = [t for row in rows[:top] for t in (_text(c) for c in row) if t and len(t) < 200]
+    quirks = _quirks_for(above, sheet.name, file_name)
+    if quirks:
+        layout = _layout_with(quirks)
+        again = _scan_header(sheet, layout, fill, quirks) if layout is not layouts().base else None
+        if again is not None:
+            best = again
+        elif best is not None:
+            best.quirks = quirks
+    if best is None:
+        return None
+    # the data start after numbering rows ("1 2 3 ..." / "A B 1 2")
+    i = best.data_start
+    while i < len(rows) and i < best.data_start + 2 and _is_numbering_row(rows[i]):
+        i += 1
+    best.data_start = i
+    if "indicator_code" not in best.cols and "indicator_name" not in best.cols:
+        j = _guess_name_column(rows, best)
+        if j is None:
+            return None
+        best.cols["indicator_name"] = j
+    return best
+
+
+def _guess_name_column(rows, t: _Table) -> int | None:
+    """The text column whose cells match most indicators (a name column without a header)."""
+    used = set(t.cols.values())
+    hits: dict[int, int] = {}
+    for row in rows[t.data_start:t.data_start + 80]:
+        for j, c in enumerate(row):
+            if j in used:
+                continue
+            s = _text(c)
+            if s and len(s) > 3 and (_match_code(s) or _match_name(s)[0]):
+                hits[j] = hits.get(j, 0) + 1
+    if not hits:
+        return None
+    j = max(hits, key=hits.get)
+    return j if hits[j] >= 1 else None
+
+
+# ------------------------------------------------------------------------------------ header block
+def _split_label(text: str) -> tuple[str, str] | None:
+    if ":" in text:
+        a, b = text.split(":", 1)
+        return a, b.strip()
+    return None
+
+
+def _right_value(row: list, j: int) -> str | None:
+    for c in row[j + 1:j + 6]:
+        if not _blank(c):
+            return _text(c) if isinstance(c, str) else _fmt_num(c) if isinstance(c, (int, float)) else str(c)
+    return None
+
+
+def _header_block(rows: list[list], table: _Table | None) -> dict[str, tuple[str, tuple[int, int]]]:
+    """label kind -> (value text, (row, col)) for province, period, prepared_on, found anywhere
+    outside the table's data cells."""
+    L = layouts()
+    found: dict[str, tuple[str, tuple[int, int]]] = {}
+    for i, row in enumerate(rows):
+        in_table = table is not None and table.header_row <= i
+        if table is not None and table.header_row <= i < table.data_start:
+            continue
+        for j, c in enumerate(row):
+            if not isinstance(c, str):
+                continue
+            s = c.strip()
+            if not s or len(s) > 200:
+                continue
+            parts = _split_label(s)
+            if parts:
+                lab, val = fold(parts[0]), parts[1]
+                if not val:
+                    val = _right_value(row, j)
+            else:
+                lab, val = fold(s), None
+                if lab in L.province_labels or lab in L.period_labels or lab in L.prepared_labels:
+                    val = _right_value(row, j)
+            kind = None
+            if lab in L.province_labels:
+                kind = "province"
+            elif lab in L.period_labels:
+                kind = "period"
+            elif lab in L.prepared_labels:
+                kind = "prepared_on"
+            if kind and val and kind not in found:
+                found[kind] = (val, (i, j))
+                continue
+            if "province" not in found and not in_table:
+                f = fold(s)
+                for p in L.province_prefixes:
+                    if f.startswith(p + " ") and len(f) > len(p) + 1:
+                        found["province_prefix"] = (f[len(p) + 1:], (i, j))
+                        break
+        if table is not None and i >= table.data_start and len(found) >= 3:
+            break
+    return found
+
+
+# ------------------------------------------------------------------------------------ province
+@lru_cache(maxsize=1)
+def _province_keys() -> frozenset[str]:
+    keys = set()
+    pre = re.compile(r"^(?:tinh|thanh pho|tp)\s+")
+    for row in provinces().itertuples():
+        for nm in (row.name_vi, row.name_ascii):
+            f = fold(str(nm))
+            keys.add(f)
+            keys.add(pre.sub("", f))
+            keys.add(f.replace(" ", ""))
+            keys.add(pre.sub("", f).replace(" ", ""))
+    try:
+        with (DATA / "name_variants.csv").open(encoding="utf-8", newline="") as fh:
+            for r in csv.DictReader(fh):
+                f = fold(r.get("variant") or "")
+                if f:
+                    keys.add(f)
+                    keys.add(pre.sub("", f))
+    except FileNotFoundError:
+        pass
+    keys.discard("")
+    return frozenset(keys)
+
+
+def _resolve(text: str, on: date | None) -> ProvinceRef | None:
+    try:
+        return resolve_province(text, on=on)
+    except (UnknownProvince, AmbiguousProvince):
+        return None
+
+
+def _province_from_name(file_name: str, on: date | None) -> ProvinceRef | None:
+    stem = Path(file_name).stem
+    m = re.match(r"^(\d{2})(?:[_\-\s.]|$)", stem)
+    if m:
+        p = _resolve(m.group(1), on)
+        if p is not None:
+            return p
+    toks = fold(stem).split()
+    keys = _province_keys()
+    toks = [t for t in toks if not t.isdigit()]
+    for n in (4, 3, 2, 1):
+        for i in range(len(toks) - n + 1):
+            cand = " ".join(toks[i:i + n])
+            if cand in keys or cand.replace(" ", "") in keys:
+                p = _resolve(cand, on)
+                if p is None and cand.replace(" ", "") in keys:
+                    p = _resolve(cand.replace(" ", ""), on)
+                if p is not None:
+                    return p
+    return None
+
+
+# ------------------------------------------------------------------------------------ cells
+@dataclass
+class _Cell:
+    row: int
+    col: int
+    raw: object
+    value: float | None = None
+    text: str | None = None      # original as written
+    symbol: str | None = None
+    qualifier: str | None = None
+    status: str | None = None    # status word found inside the value cell
+    flags: list = field(default_factory=list)
+    numeric: bool = False        # typed numeric cell (not text)
+    error: str | None = None     # quarantine reason
+    message: str | None = None
+
+
+_STATUS_PREFIX = re.compile(r"^\s*(ước tính|ước đạt|ước thực hiện|ước|sơ bộ|dự ước|dự kiến|chính thức|ƯT|SB|DK)[\s:]+",
+                            re.IGNORECASE)
+_HAS_FOOT = re.compile(r"(?:\*|\(\s*(?:\d{1,2}|\*{1,3}|[a-z])\s*\)|[\u00b9\u00b2\u00b3])\s*$")
+
+
+def _parse_cell(v, r: int, c: int, conv: str | None, have_evidence: bool) -> _Cell | None:
+    from diaphuong.text.numbers import NumberFormatError, parse_number
+
+    if _blank(v):
+        return None
+    cell = _Cell(r, c, v)
+    if isinstance(v, bool):
+        cell.text = str(v)
+        cell.error, cell.message = "not_a_number", f"a true/false cell ({v}) where a number was expected"
+        return cell
+    if isinstance(v, (int, float)):
+        cell.value = float(v)
+        cell.text = _fmt_num(float(v))
+        cell.numeric = True
+        return cell
+    if isinstance(v, (datetime, date, time, timedelta)):
+        cell.text = str(v)
+        cell.error = "not_a_number"
+        cell.message = (f"a date ({v}) where a number was expected: the spreadsheet probably turned a "
+                        f"figure such as 7.5 into a date")
+        return cell
+    s = str(v).strip()
+    cell.text = s
+    try:
+        p = parse_number(s, convention=conv)
+    except NumberFormatError:
+        m = _STATUS_PREFIX.match(s)
+        p = None
+        if m:
+            try:
+                p = parse_number(s[m.end():], convention=conv)
+                cell.status = _status_of(m.group(1)) or {"ut": "E", "sb": "P", "dk": "F"}.get(fold(m.group(1)))
+                cell.flags.append("status_in_value")
+            except NumberFormatError:
+                p = None
+        if p is None:
+            cell.error, cell.message = "not_a_number", f"{s!r} is neither a number nor a table symbol"
+            return cell
+    if p.symbol is not None:
+        cell.symbol = p.symbol
+        return cell
+    cell.value = p.value
+    cell.qualifier = p.qualifier
+    if p.ambiguous and not have_evidence:
+        cell.flags.append("ambiguous_number")
+    if _HAS_FOOT.search(s):
+        cell.flags.append("footnote")
+    return cell
+
+
+# ------------------------------------------------------------------------------------ main
+def _empty_quarantine() -> pd.DataFrame:
+    return schema.empty_frame("quarantine")
+
+
+def _frame(records: dict[str, list], cols: list[str], n: int) -> pd.DataFrame:
+    data = {c: (records[c] if c in records else [None] * n) for c in cols}
+    df = pd.DataFrame(data, columns=cols)
+    if "value" in df.columns:
+        df["value"] = df["value"].astype("float64")
+    return df
+
+
+def read_submission(path: Path, *, cycle: str | None = None, source_file: str | None = None,
+                    sha256: str | None = None, on: date | None = None) -> SubmissionRead:
+    """Read one submission file. See the module docstring for what it accepts and decides.
+
+    ``cycle``: the reporting cycle (from the folder); ``source_file``: the path to record (default:
+    the file name); ``sha256``: the file's hash (computed when None); ``on``: the date to resolve
+    province names on (default: the last day of the cycle, else of the period the file states).
+    """
+    path = Path(path)
+    name = source_file or path.name
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise _unreadable(f"cannot open the file ({e.strerror})", name, "unreadable") from None
+    if size > LIMITS["file_bytes"]:
+        raise _unreadable(f"{size} bytes (limit {LIMITS['file_bytes']})", name, "too_large",
+                          "a submission is a few kilobytes: send the one sheet of the template")
+    data = path.read_bytes()
+    if sha256 is None:
+        sha256 = hashlib.sha256(data).hexdigest()
+    fmt, sheets = _load(data, path, name)
+    notes: list[str] = []
+    if fmt != "xlsx":
+        notes.append(f"read as {fmt}")
+
+    # choose the sheet by content
+    candidates = []
+    for sh in sheets:
+        if not sh.rows:
+            continue
+        t = _find_table(sh, name)
+        if t is not None:
+            candidates.append((sh, t))
+    if not candidates:
+        if not any(sh.rows and any(not _blank(c) for row in sh.rows for c in row) for sh in sheets):
+            raise _unreadable("the workbook has no data in any sheet", name, "empty",
+                              "fill in the department's template")
+        raise LayoutError(
+            "no table with an indicator column and a figure column was found "
+            f"(sheets: {', '.join(repr(s.name) for s in sheets if s.name) or 'csv'})",
+            file=name, locator=sheets[0].name if sheets and sheets[0].name else None, reason="no_table",
+            hint="keep the template's header row (Mã chỉ tiêu | Tên chỉ tiêu | Đơn vị tính | Thực hiện kỳ báo cáo ...)")
+    if len(candidates) > 1:
+        scored = []
+        for sh, t in candidates:
+            scored.append((_count_indicator_rows(sh, t), sh.visible, t.score, sh, t))
+        scored.sort(key=lambda x: (x[0], x[1], x[2]), reverse=True)
+        sheet, table = scored[0][3], scored[0][4]
+        others = ", ".join(f"{s[3].name!r} ({s[0]} rows)" for s in scored[1:])
+        notes.append(f"sheet {sheet.name!r} read: it has {scored[0][0]} indicator rows; not read: {others}")
+    else:
+        sheet, table = candidates[0]
+        if len([s for s in sheets if s.rows]) > 1:
+            others = [s.name for s in sheets if s.rows and s is not sheet]
+            notes.append(f"sheet {sheet.name!r} read; no indicator table in {', '.join(repr(o) for o in others)}")
+    return _read_table(sheet, table, fmt, name, sha256, cycle, on, notes)
+
+
+def _count_indicator_rows(sh: _Sheet, t: _Table) -> int:
+    n = 0
+    jc, jn = t.cols.get("indicator_code"), t.cols.get("indicator_name")
+    for row in sh.rows[t.data_start:]:
+        for j in (jc, jn):
+            if j is not None and j < len(row):
+                s = _text(row[j])
+                if s and (_match_code(s) or _match_name(s)[0]):
+                    n += 1
+                    break
+    return n
+
+
+def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, cycle: str | None,
+                on: date | None, notes: list[str]) -> SubmissionRead:
+    L = layouts()
+    cat = indicators()
+    U = units()
+    rows = sheet.rows
+    sname = sheet.name
+    cols = table.cols
+
+    # ---- header block: province, period, status words above the table
+    hb = _header_block(rows, table)
+    stated_period = None
+    if "period" in hb:
+        stated_period = period_from_text(hb["period"][0])
+    if stated_period is None:
+        for row in rows[:table.header_row]:
+            for c in row:
+                s = _text(c)
+                if s and len(s) < 200:
+                    stated_period = period_from_text(s)
+                    if stated_period:
+                        break
+            if stated_period:
+                break
+    the_cycle = cycle or stated_period
+    when = on
+    if when is None and the_cycle:
+        try:
+            when = parse_period(the_cycle).end
+        except DiaphuongError:
+            when = None
+    province = None
+    province_source = None
+    for key in ("province", "province_prefix"):
+        if key in hb:
+            txt, (pi, pj) = hb[key]
+            p = _resolve(txt, when)
+            if p is not None:
+                province, province_source = p, "content"
+                break
+            notes.append(f"the header names the province {txt!r} ({_loc(sname, pi, pj)}), "
+                         f"which matches no unit valid {'on ' + str(when) if when else 'now'}")
+    if province is None:
+        p = _province_from_name(name, when)
+        if p is not None:
+            province, province_source = p, "file_name"
+            notes.append(f"province {p.name_vi} ({p.code}) taken from the file name")
+    sheet_status = None
+    for q in L.quirks:
+        if q["name"] in table.quirks and q.get("status"):
+            sheet_status = q["status"]
+    if sheet_status is None:
+        for row in rows[:table.header_row]:
+            for c in row:
+                s = _text(c)
+                if s and len(s) < 150:
+                    st = _status_of(s)
+                    if st and st != "A":
+                        sheet_status = st
+                        break
+            if sheet_status:
+                break
+    col_status = None
+    if "value" in cols:
+        st = _status_of(table.labels.get(cols["value"], ""))
+        if st and st != "A":
+            col_status = st
+
+    if table.header_row > 6:
+        notes.append(f"table header at row {table.header_row + 1}")
+    if table.header_height > 1:
+        notes.append(f"header on {table.header_height} rows ({table.header_row + 1}-"
+                     f"{table.header_row + table.header_height})")
+    missing = [k for k in ("indicator_code", "unit", "value", "yoy_index", "pct_of_plan", "status")
+               if k not in cols]
+    if missing:
+        notes.append("columns not found: " + ", ".join(missing))
+    extra = [f"{_col_letter(j)} {lab!r}" for j, lab in table.ignored if j not in cols.values()]
+    if extra:
+        notes.append("columns ignored: " + "; ".join(extra))
+    if table.quirks:
+        notes.append("layout quirks applied: " + ", ".join(table.quirks))
+    if "plan_amount" in cols:
+        j = cols.pop("plan_amount")
+        notes.append(f"column {_col_letter(j)} {table.labels.get(j, '')!r} (the plan amount) not read")
+
+    # ---- number convention (text cells of the figure columns)
+    mcols = [cols[k] for k in MEASURE_KEYS if k in cols]
+    texts = [row[j] for row in rows[table.data_start:] for j in mcols
+             if j < len(row) and isinstance(row[j], str) and row[j]]
+    conv = None
+    if texts:
+        from diaphuong.text.numbers import detect_convention
+        conv = detect_convention(texts)
+        if conv == "en":
+            notes.append("numbers written the English way (1,234.5)")
+    have_evidence = conv is not None
+
+    # ---- rows
+    jc, jn, ju = cols.get("indicator_code"), cols.get("indicator_name"), cols.get("unit")
+    js, jnote = cols.get("status"), cols.get("note")
+    items = []  # (row index, indicator key, unit text, flags, status, cells{key: _Cell})
+    quarantine: list[dict] = []
+    seen: dict[str, int] = {}
+    skipped = 0
+    fuzzy = []
+
+    def q(reason, locator, message, raw):
+        quarantine.append({"reason": reason, "locator": locator, "message": message, "raw_value": raw})
+
+    def cell(row, j):
+        return row[j] if j is not None and j < len(row) else None
+
+    for i in range(table.data_start, len(rows)):
+        row = rows[i]
+        code_v, name_v = _text(cell(row, jc)), _text(cell(row, jn))
+        figs = {k: cell(row, cols[k]) for k in MEASURE_KEYS if k in cols}
+        has_fig = any(not _blank(v) for v in figs.values())
+        if not has_fig and not code_v and not name_v:
+            continue
+        key = None
+        rflags: list[str] = []
+        name_unit = None
+        if code_v:
+            key = _match_code(code_v)
+        if name_v or (code_v and key is None):
+            m, name_unit, foot = _match_name(name_v or code_v)
+            if m is not None:
+                if key is None:
+                    key = m.key
+                    if m.fuzzy:
+                        rflags.append("fuzzy_match")
+                        fuzzy.append(f"row {i + 1}: {(name_v or code_v)!r} -> {m.key} (score {m.score:.0f})")
+                    if code_v and not name_v:
+                        pass
+                    elif code_v:
+                        notes.append(f"row {i + 1}: code {code_v!r} unknown, indicator read from the name")
+                elif m.key != key and not m.fuzzy:
+                    rflags.append("code_name_mismatch")
+                    notes.append(f"row {i + 1}: code {key} but the name reads as {m.key}; the code is kept")
+        if key is None:
+            if not has_fig:
+                continue  # a heading or a footer line
+            label = name_v or code_v or ""
+            fl = fold(label)
+            if not label or any(fl == w or fl.startswith(w + " ") for w in L.skip_words):
+                skipped += 1
+                continue
+            raw = " | ".join(str(c) for c in row if not _blank(c))
+            q("unknown_indicator", _loc(sname, i, jn if jn is not None else jc),
+              f"row {i + 1}: {label!r} matches no indicator of the catalog; the row is not loaded", raw)
+            continue
+        if key in seen:
+            if has_fig:
+                raw = " | ".join(str(c) for c in row if not _blank(c))
+                q("duplicate_indicator", _loc(sname, i, jn if jn is not None else jc),
+                  f"row {i + 1}: {key} was already read from row {seen[key] + 1}; this row is not loaded", raw)
+            continue
+        if not has_fig:
+            continue
+        seen[key] = i
+        unit_text = _text(cell(row, ju)) if ju is not None else None
+        if unit_text is None:
+            uv = cell(row, ju)
+            if isinstance(uv, (int, float)) and not isinstance(uv, bool) and not _blank(uv):
+                unit_text = _fmt_num(uv)
+        if unit_text is None and name_unit:
+            unit_text = name_unit
+        st_text = _text(cell(row, js))
+        note_text = _text(cell(row, jnote))
+        cells = {}
+        for k, v in figs.items():
+            c = _parse_cell(v, i, cols[k], conv, have_evidence)
+            if c is not None:
+                cells[k] = c
+        items.append((i, key, unit_text, rflags, st_text, note_text, cells))
+
+    if skipped:
+        notes.append(f"{skipped} subtotal or grouping rows skipped")
+    if fuzzy:
+        notes.append("fuzzy indicator matches: " + "; ".join(fuzzy))
+    if not items:
+        if quarantine:
+            raise LayoutError(
+                f"no row of the table matches an indicator ({len(quarantine)} rows with figures unmatched)",
+                file=name, locator=f"{sname}!A{table.data_start + 1}" if sname else f"A{table.data_start + 1}",
+                reason="no_indicator_rows",
+                hint="write the indicator code (Mã chỉ tiêu) or the template's indicator name on each row")
+        notes.append("the table has no figures")
+
+    # ---- column decisions: percent cells, index vs growth
+    pct_known = sheet.pct_cells
+    for k in ("yoy_index", "mom_index", "pct_of_plan"):
+        if k not in cols:
+            continue
+        col_cells = [it[6][k] for it in items if k in it[6] and it[6][k].value is not None]
+        if not col_cells:
+            continue
+        if pct_known is not None:
+            scaled = [c for c in col_cells if c.numeric and (c.row, c.col) in pct_known]
+        elif sheet.typed and k != "mom_index":
+            nums = [c for c in col_cells if c.numeric]
+            scaled = nums if len(nums) >= 2 and len(nums) == len(col_cells) and \
+                all(0.2 <= abs(c.value) <= 3.0 for c in nums) else []
+        else:
+            scaled = []
+        for c in scaled:
+            c.value = c.value * 100.0
+            c.flags.append("percent_cell")
+        if scaled:
+            notes.append(f"column {_col_letter(cols[k])}: {len(scaled)} percent-formatted cells read as percent")
+    for k in _INDEX_KEYS:
+        if k not in cols:
+            continue
+        col_cells = [it[6][k] for it in items if k in it[6] and it[6][k].value is not None]
+        mode = "auto"
+        for qk in L.quirks:
+            if qk["name"] in table.quirks and qk.get("yoy" if k == "yoy_index" else "mom"):
+                mode = qk.get("yoy" if k == "yoy_index" else "mom")
+        if mode == "auto" and col_cells:
+            n_idx = sum(1 for c in col_cells if 50 <= c.value <= 300)
+            n_chg = sum(1 for c in col_cells if -50 < c.value < 50)
+            mode = "change" if n_chg > n_idx else "index"
+            if mode == "change":
+                notes.append(f"column {_col_letter(cols[k])} ({table.labels.get(cols[k], k)!r}): "
+                             f"{n_chg} of {len(col_cells)} figures are growth rates (7,5), not indices (107,5); "
+                             "read as growth")
+        for c in col_cells:
+            if mode == "change":
+                c.flags.append("growth_not_index")
+            else:
+                c.value = c.value - 100.0
+
+    # ---- observations
+    rec: dict[str, list] = {c: [] for c in ("period", "indicator", "measure", "value", "unit", "status",
+                                            "qualifier", "original_value", "original_unit", "locator", "flag")}
+    n_conv = 0
+    for i, key, unit_text, rflags, st_text, note_text, cells in items:
+        ind = cat[key]
+        row_status = None
+        if st_text:
+            row_status = _status_of(st_text)
+            if row_status is None:
+                rflags = rflags + ["status_unrecognised"]
+        if row_status is None and note_text:
+            row_status = _status_of(note_text)
+        base_status = row_status or col_status or sheet_status or "A"
+        # unit of the value cell
+        vunit, vconv_from, unit_problem = ind.unit, None, None
+        if unit_text is not None:
+            code = parse_unit(unit_text)
+            if code is None and ind.unit == "pct" and "%" in unit_text:
+                code = "pct"
+            if code is None:
+                unit_problem = ("unknown_unit", f"unit {unit_text!r} is not recognised; {key} is in "
+                                f"{U[ind.unit].name_vi}")
+            elif code != ind.unit:
+                if U[code].family != U[ind.unit].family:
+                    unit_problem = ("unit_mismatch", f"unit {unit_text!r} cannot be converted to "
+                                    f"{U[ind.unit].name_vi}, the unit of {key}")
+                else:
+                    vconv_from = code
+        for k, c in cells.items():
+            loc = _loc(sname, c.row, c.col)
+            if c.error:
+                q(c.error, loc, f"{key} {_MEASURE_OF[k]}: {c.message}", c.text)
+                continue
+            measure = _MEASURE_OF[k]
+            flags = rflags + c.flags
+            value = c.value
+            unit = "pct"
+            orig_unit = None
+            if k == "value":
+                unit = ind.unit
+                orig_unit = unit_text
+                if unit_problem and c.symbol is None:
+                    q(unit_problem[0], _loc(sname, i, ju) if ju is not None else loc, unit_problem[1],
+                      f"{c.text} {unit_text}")
+                    continue
+                if vconv_from and value is not None:
+                    value = convert(value, vconv_from, ind.unit)
+                    flags.append("unit_converted")
+                    n_conv += 1
+                if value is not None and ind.unit == "pct" and ind.kind in ("rate", "index_change"):
+                    lo = ind.value_min if ind.value_min is not None else -math.inf
+                    hi = ind.value_max if ind.value_max is not None else math.inf
+                    if (60 <= value <= 250 and lo <= value - 100 <= hi
+                            and (not lo <= value <= hi or (ind.kind == "index_change" and 80 <= value <= 150))):
+                        value = value - 100.0
+                        flags.append("index_as_change")
+            status = c.status or base_status
+            qualifier = c.qualifier
+            if c.symbol is not None:
+                sym = L.symbols.get(c.symbol) or L.symbols.get("...")
+                status, qualifier, value = sym["status"], sym["qualifier"], None
+            if value is not None:
+                value = round(value, 10)
+            rec["indicator"].append(key)
+            rec["measure"].append(measure)
+            rec["value"].append(value)
+            rec["unit"].append(unit)
+            rec["status"].append(status)
+            rec["qualifier"].append(qualifier)
+            rec["original_value"].append(c.text)
+            rec["original_unit"].append(orig_unit)
+            rec["locator"].append(loc)
+            rec["flag"].append(",".join(dict.fromkeys(flags)) or None)
+    if n_conv:
+        notes.append(f"{n_conv} values converted to the catalog unit")
+    n = len(rec["indicator"])
+    rec["period"] = [the_cycle] * n
+    rec["cycle"] = [the_cycle] * n
+    rec["province_code"] = [province.code if province else None] * n
+    rec["province_set"] = [province.province_set if province else None] * n
+    rec["source_kind"] = ["submission"] * n
+    rec["source_file"] = [name] * n
+    rec["source_sha256"] = [sha256] * n
+    obs = _frame(rec, _OBS_COLS, n)
+
+    nq = len(quarantine)
+    if nq:
+        qrec = {k: [d[k] for d in quarantine] for k in ("reason", "locator", "message", "raw_value")}
+        qrec["raw_value"] = [None if v is None else str(v) for v in qrec["raw_value"]]
+        qrec["cycle"] = [the_cycle] * nq
+        qrec["file"] = [name] * nq
+        qrec["source_sha256"] = [sha256] * nq
+        qrec["province_code"] = [province.code if province else None] * nq
+        qdf = _frame(qrec, _Q_COLS, nq)
+    else:
+        qdf = _empty_quarantine()
+    return SubmissionRead(obs, qdf, province, province_source, stated_period, sname, notes)
