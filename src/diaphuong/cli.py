@@ -230,6 +230,30 @@ def expectations(
         out.print(f"wrote {p}")
 
 
+@app.command()
+def serve(
+    raw: RawOpt = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Serve the scheduled deployments (one per cycle kind) against a Prefect server.
+
+    Start the server first with Prefect's own command (`prefect server start`) and point
+    PREFECT_API_URL at it (e.g. http://127.0.0.1:4200/api)."""
+    import os
+
+    from diaphuong.prefect_env import configure
+
+    settings = load_settings(raw_dir=raw, warehouse_dir=warehouse)
+    if not os.environ.get("PREFECT_API_URL"):
+        raise DiaphuongError("PREFECT_API_URL is not set: schedules only fire on a running Prefect server",
+                             hint="run `prefect server start` in another terminal, then "
+                                  "export PREFECT_API_URL=http://127.0.0.1:4200/api")
+    configure(settings.prefect_home)
+    from diaphuong_flows.deployments import serve_all
+
+    serve_all(str(settings.raw_dir.resolve()), str(settings.warehouse_dir.resolve()))
+
+
 def main() -> None:
     try:
         app()

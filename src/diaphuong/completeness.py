@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import unicodedata
 from datetime import date, datetime, timezone
 from importlib import resources
@@ -183,8 +184,9 @@ def receipts(files: pd.DataFrame, inbox: pd.DataFrame | None, cycle_dir: Path) -
             by_name.setdefault(PurePosixPath(key).name.lower(), []).append(key)
     lower = {k.lower(): k for k in book}
     rel_names = pd.Series([PurePosixPath(r).name.lower() for r in rel]).value_counts()
+    mtimes = list(out["mtime"]) if "mtime" in out.columns else [None] * len(out)
     received, source, sender, inote, rnote = [], [], [], [], []
-    for r in rel:
+    for r, known_mtime in zip(rel, mtimes):
         key = r if r in book else lower.get(r.lower())
         if key is None:
             name = PurePosixPath(r).name.lower()
@@ -223,8 +225,9 @@ def receipts(files: pd.DataFrame, inbox: pd.DataFrame | None, cycle_dir: Path) -
         try:
             ts = pd.Timestamp(datetime.fromtimestamp(os.stat(path).st_mtime, tz=timezone.utc))
         except OSError:
-            ts = None
-            note += " (file not found: no receipt time)"
+            ts = _utc(known_mtime)
+            if ts is None:
+                note += " (file not found: no receipt time)"
         received.append(ts)
         source.append("mtime")
         sender.append(snd)
@@ -252,6 +255,57 @@ def lateness(submissions: pd.DataFrame, cycle: str) -> pd.DataFrame:
 # reporting status
 
 
+_LEADING_CODE = re.compile(r"^(\d{2})(?!\d)")
+
+
+def attribute_files(submissions: pd.DataFrame | None, cycle: str) -> pd.DataFrame | None:
+    """Fill the province of files that have none (typically a file quarantined before its header
+    could be read) from the file name, as DESIGN.md orders it after the content: a leading
+    2-digit code of a unit valid on the cycle's last day (``96_ca_mau.xlsx``), else one province
+    name in the name (``bao_cao_ca_mau.xlsx``), else the inbox ``sender`` when the frame has one.
+    ``province_source`` becomes ``file_name`` (or ``inbox``); the others stay empty."""
+    if submissions is None or len(submissions) == 0 or "province_code" not in submissions.columns:
+        return submissions
+    todo = submissions["province_code"].isna()
+    if not todo.any():
+        return submissions
+    from diaphuong.catalog.provinces import find_province_in_text
+
+    cal = cycle_calendar(cycle)
+    valid = dict(zip(expected_provinces(cal.cycle)["province_code"], expected_provinces(cal.cycle)["province_set"]))
+    out = submissions.copy()
+    if "province_source" not in out.columns:
+        out["province_source"] = None
+    out["province_code"] = out["province_code"].astype(object)
+    out["province_set"] = out["province_set"].astype(object) if "province_set" in out.columns else None
+    out["province_source"] = out["province_source"].astype(object)
+    for i in out.index[todo]:
+        stem = PurePosixPath(str(out.at[i, "path"])).stem
+        m = _LEADING_CODE.match(stem)
+        code = m.group(1) if m and m.group(1) in valid else None
+        pset = valid.get(code)
+        if code is None:
+            try:
+                ref = find_province_in_text(stem, cal.period_end)
+            except Exception:
+                ref = None
+            if ref is not None:
+                code, pset = ref.code, ref.province_set
+        source = "file_name"
+        if code is None and "sender" in out.columns and not _na(out.at[i, "sender"]):
+            try:
+                ref = find_province_in_text(str(out.at[i, "sender"]), cal.period_end)
+            except Exception:
+                ref = None
+            if ref is not None:
+                code, pset, source = ref.code, ref.province_set, "inbox"
+        if code is not None:
+            out.at[i, "province_code"] = code
+            out.at[i, "province_set"] = pset
+            out.at[i, "province_source"] = source
+    return out
+
+
 def _readable_sheets(subs: pd.DataFrame) -> pd.DataFrame:
     if subs is None or len(subs) == 0:
         return pd.DataFrame(columns=["sha256", "province_code", "received_at", "path"])
@@ -270,6 +324,37 @@ def _rejected_sheets(subs: pd.DataFrame) -> pd.DataFrame:
     if "kind" in s.columns:
         s = s[s["kind"].fillna("spreadsheet") == "spreadsheet"]
     return s
+
+
+_CELL = re.compile(r"^(?P<sheet>.*)!\$?(?P<col>[A-Z]{1,3})\$?(?P<row>\d+)$")
+
+
+def _cell_map(obs: pd.DataFrame) -> tuple[dict, dict]:
+    """From the submission figures that were read: (file, sheet, row) -> indicator and
+    (file, sheet, column) -> measure, to name a rejected cell that the quarantine row does not."""
+    rows, cols = {}, {}
+    so = obs[obs["source_kind"] == "submission"] if "source_kind" in obs.columns else obs
+    for f, loc, ind, meas in zip(so.get("source_file", []), so.get("locator", []), so["indicator"], so["measure"]):
+        m = _CELL.match(str(loc)) if not _na(loc) else None
+        if m:
+            rows.setdefault((f, m["sheet"], m["row"]), set()).add(ind)
+            cols.setdefault((f, m["sheet"], m["col"]), set()).add(meas)
+    return rows, cols
+
+
+def _cell_from_locator(q: dict, cell_map: tuple[dict, dict]) -> tuple[str | None, str | None]:
+    """The indicator and measure of a rejected cell ``Sheet!E12``: the indicator other cells of
+    row 12 were read as, the measure other cells of column E were read as (both unambiguous)."""
+    m = _CELL.match(str(q.get("locator"))) if not _na(q.get("locator")) else None
+    if not m:
+        return None, None
+    rows, cols = cell_map
+    f = q.get("file")
+    inds = rows.get((f, m["sheet"], m["row"]), set())
+    meas = cols.get((f, m["sheet"], m["col"]), set())
+    if len(inds) == 1 and len(meas) == 1:
+        return next(iter(inds)), next(iter(meas))
+    return None, None
 
 
 def _not_applicable_set(na: pd.DataFrame | None, cycle_set: str) -> dict[tuple, str]:
@@ -297,8 +382,11 @@ def reporting_status(cycle: str, submissions: pd.DataFrame | None, observations:
     ``required`` (indicator, measure) defaults to ``required_for(cycle kind)``; ``not_applicable``
     (province_code, indicator, optional measure, province_set, note) is the applicability list;
     ``reconciled`` defaults to :func:`diaphuong.reconcile.reconcile` of ``observations``. A
-    ``quarantine`` frame may carry ``indicator``/``measure`` columns to tie a rejected cell to its
-    indicator; without them only whole rejected files count as ``invalid``."""
+    rejected cell is tied to its indicator by ``indicator``/``measure`` columns of ``quarantine``
+    when it has them, else by its locator (``Sheet!E12``): the indicator read from other cells of
+    row 12 and the measure read from other cells of column E of the same file. Pass the
+    observations of superseded files too (their files' outcome is ``superseded``): a cell is
+    ``reported`` on time when the first file carrying it arrived by the deadline."""
     cal = cycle_calendar(cycle)
     cycle = cal.cycle
     exp = expected_provinces(cycle)
@@ -306,7 +394,7 @@ def reporting_status(cycle: str, submissions: pd.DataFrame | None, observations:
         from diaphuong.catalog.indicators import required_for
         required = required_for(cal.cycle_kind)
     req = list(dict.fromkeys((str(r.indicator), str(r.measure)) for r in required.itertuples()))
-    subs = _for_cycle(submissions, cycle)
+    subs = attribute_files(_for_cycle(submissions, cycle), cycle)
     obs = _for_cycle(observations, cycle)
     if len(obs) and "period" in obs.columns:
         obs = obs[obs["period"].map(lambda p: None if _na(p) else _code(p)) == cycle]
@@ -372,13 +460,21 @@ def reporting_status(cycle: str, submissions: pd.DataFrame | None, observations:
             text_vals.setdefault(key, {"kind": "text_only", "text_value": r["value"],
                                        "text_locator": _loc(r.get("source_file"), r.get("locator"))})
     bad_cells: dict[tuple, dict] = {}
-    if len(qua) and {"indicator", "measure"} <= set(qua.columns):
-        for r in qua[qua["indicator"].notna()].to_dict("records"):
-            if _na(r.get("province_code")):
+    if len(qua):
+        prov_of_file = {}
+        if len(subs):
+            prov_of_file = {p: c for p, c in zip(subs["path"], subs["province_code"]) if not _na(c)}
+        cell_map = _cell_map(obs) if len(obs) else ({}, {})
+        for r in qua.to_dict("records"):
+            pc = _str(r.get("province_code")) or prov_of_file.get(r.get("file"))
+            ind, meas = _str(r.get("indicator")), _str(r.get("measure"))
+            if pc is None:
                 continue
-            meas = _str(r.get("measure"))
-            keys = ([(str(r["province_code"]), str(r["indicator"]), meas)] if meas else
-                    [(str(r["province_code"]), str(r["indicator"]), m) for i, m in req if i == r["indicator"]])
+            if ind is None:
+                ind, meas = _cell_from_locator(r, cell_map)
+            if ind is None:
+                continue
+            keys = ([(pc, ind, meas)] if meas else [(pc, ind, m) for i, m in req if i == ind])
             for k in keys:
                 bad_cells.setdefault(k, r)
     if len(qua):
@@ -475,7 +571,7 @@ def completeness(cycle: str, submissions: pd.DataFrame | None, reporting_status:
     cal = cycle_calendar(cycle)
     cycle = cal.cycle
     exp = expected_provinces(cycle)
-    subs = _for_cycle(submissions, cycle)
+    subs = attribute_files(_for_cycle(submissions, cycle), cycle)
     readable = _readable_sheets(subs)
     first: dict[str, pd.Timestamp] = {}
     pset: dict[str, str] = {}
@@ -571,7 +667,7 @@ def completeness_findings(cycle: str, submissions: pd.DataFrame | None, reportin
     cal = cycle_calendar(cycle)
     cycle = cal.cycle
     out: list[dict] = []
-    subs = _for_cycle(submissions, cycle)
+    subs = attribute_files(_for_cycle(submissions, cycle), cycle)
     comp = _for_cycle(completeness, cycle)
     rs = _for_cycle(reporting_status, cycle)
     if comp is not None and len(comp):

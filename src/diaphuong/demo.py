@@ -179,15 +179,21 @@ class _Traits:
     food_per_va: float
 
 
+_CITIES = {"01", "31", "48", "79", "92"}
+
+
 @lru_cache(maxsize=512)
 def _traits(seed: int, code: str) -> _Traits:
     """Lasting features of a 2008 unit, the same in every cycle for a seed."""
     pr = _profile()[code]
     r = _rng(seed, "trait", code)
     gpc = pr["grdp_bn_vnd"] / pr["population_th"]  # million VND per person, 2018
-    agri = min(42.0, max(0.8, 20 - 13 * math.log(gpc / 58) + r.gauss(0, 3.5)))
+    agri = min(42.0, max(0.5, 24 - 22 * math.log(gpc / 50) + r.gauss(0, 3.0)))
     tax = r.uniform(5.0, 11.0)
-    ind = min(62.0, max(14.0, r.uniform(22, 44) + (10 if pr["export_mn_usd"] > 3000 else 0)))
+    if code in _CITIES:  # centrally-run cities: services first
+        ind = r.uniform(22, 34)
+    else:
+        ind = min(62.0, max(14.0, r.uniform(22, 44) + (10 if pr["export_mn_usd"] > 3000 else 0)))
     if 100 - agri - ind - tax < 22:
         ind = 100 - agri - tax - 22
     big_exporter = pr["export_mn_usd"] / max(pr["grdp_bn_vnd"], 1) > 0.05
@@ -528,12 +534,12 @@ class _Doc:
             tol = convert(0.5 * 10 ** -d, unit, cat_unit)
         else:
             v_cat, tol = value, 0.5 * 10 ** -d
-        self.figures.append({
-            "indicator": ind, "measure": measure, "period": period or self.p.code, "kind": kind,
-            "text": stated, "start": self.pos, "end": self.pos + len(stated),
-            "stated_value": value, "stated_unit": unit, "value": _round(v_cat, 6), "unit": cat_unit,
-            "tolerance": _round(tol, 9), "agrees": agrees, "status": status, "qualifier": qualifier,
-        })
+        fig = {"indicator": ind, "measure": measure, "period": period or self.p.code, "kind": kind,
+               "text": stated, "start": self.pos, "end": self.pos + len(stated), "stated_unit": unit,
+               "value": _round(v_cat, 6), "tolerance": _round(tol, 9), "agrees": agrees, "status": status}
+        if qualifier:
+            fig["qualifier"] = qualifier
+        self.figures.append(fig)
 
     def pct(self, ind: str, measure: str = "value", *, signed: bool = False, status: str = "E",
             kind: str = "outturn", period: str | None = None, qualifier: str | None = None,
@@ -573,7 +579,7 @@ class _Doc:
             unit = _SCALE_UP[unit][0]
             value = convert(value, indicators()[ind].unit, unit)
             d = 2
-        elif unit in ("bn_vnd",) and value >= 1000 and self.r.random() < 0.4:
+        elif (unit in ("bn_vnd", "mn_usd") and value >= 1000 and self.r.random() < 0.4) or kind == "plan":
             d = 0
         else:
             d = _decimals(unit)
@@ -617,7 +623,7 @@ def _est(r: random.Random, status: str, verb: str) -> str:
     if status == "P":
         return "sơ bộ đạt" if verb == "amt" else "sơ bộ"
     if verb == "amt":
-        return r.choice(("ước đạt", "ước tính đạt", "ước thực hiện", "ước đạt", "đạt"))
+        return r.choice(("ước đạt", "ước tính đạt", "ước thực hiện", "ước đạt", "ước tính"))
     return r.choice(("ước tính", "ước", "ước tính", ""))
 
 
@@ -649,6 +655,24 @@ def _compose_report(code: str, name_vi: str, p: Period, values: dict, status: st
     P = _period_phrase(p, r)
     y = p.year
     level = "thành phố" if name_vi.startswith("Thành phố") else "tỉnh"
+    cum_period = parse_period(f"{y}-{p.last_month}M") if p.first_month > 1 and p.last_month > 1 else None
+
+    def cumulative(ind: str, label: str) -> None:
+        """'Tính chung N tháng đầu năm, <label> ước đạt X, tăng Y%': a year-to-date figure that
+        belongs to another period than the cycle's (recorded as kind 'cumulative')."""
+        if cum_period is None or not d.has(ind) or r.random() < 0.3:
+            return
+        e = values[ind]
+        factor = _share(cum_period, _W_GENERAL) / _share(p, _W_GENERAL) * r.uniform(0.98, 1.02)
+        n = cum_period.last_month
+        d.add(f" Tính chung {n} tháng {'đầu năm' if n < 12 else 'năm ' + str(y)}, {label} {_est(r, status, 'amt')} ")
+        d.amt(ind, value=e["value"] * factor, kind="cumulative", period=cum_period.code, status=status)
+        if e.get("yoy_pct") is not None:
+            d.add(", ")
+            d.chg(ind, "yoy_pct", value=e["yoy_pct"] + r.gauss(0, 1.0), kind="cumulative", period=cum_period.code,
+                  status=status)
+            d.add(" so với cùng kỳ")
+        d.add(".")
     agency = "ỦY BAN NHÂN DÂN" if r.random() < 0.5 else "UỶ BAN NHÂN DÂN"
     d.add(f"{agency}\n{upper}\n")
     d.add(f"Số: {r.randint(45, 480)}/BC-UBND\n")
@@ -749,7 +773,7 @@ def _compose_report(code: str, name_vi: str, p: Period, values: dict, status: st
             stated = format_vi(abs(_round(sub, 1)), 1)
             d.figures.append({"indicator": None, "measure": None, "period": p.code, "kind": "other",
                               "text": stated, "start": d.pos, "end": d.pos + len(stated),
-                              "stated_value": _round(sub, 1), "stated_unit": "pct",
+                              "stated_unit": "pct", "value": _round(sub, 1), "agrees": None,
                               "note": "IIP of manufacturing only, not a catalog indicator"})
             d.add(stated + "%")
         d.add(".")
@@ -769,7 +793,9 @@ def _compose_report(code: str, name_vi: str, p: Period, values: dict, status: st
                 d.add(", đạt ")
                 d.pct("retail_sales", "pct_of_plan", status=status)
                 d.add(" kế hoạch năm")
-            d.add(". ")
+            d.add(".")
+            cumulative("retail_sales", "tổng mức bán lẻ hàng hóa và doanh thu dịch vụ tiêu dùng")
+            d.add(" ")
         if d.has("export_value"):
             d.add(_hoa(r, f"Kim ngạch xuất khẩu hàng hóa {_est(r, status, 'amt')} "))
             d.amt("export_value", status=status)
@@ -786,7 +812,9 @@ def _compose_report(code: str, name_vi: str, p: Period, values: dict, status: st
                     d.add(f" (kế hoạch năm {y}: ")
                     d.amt("export_value", value=plan, kind="plan", period=str(y), status="F")
                     d.add(")")
-            d.add(". ")
+            d.add(".")
+            cumulative("export_value", "kim ngạch xuất khẩu")
+            d.add(" ")
         if d.has("import_value"):
             d.add(f"Kim ngạch nhập khẩu {_est(r, status, 'amt')} ")
             d.amt("import_value", status=status)
@@ -839,6 +867,7 @@ def _compose_report(code: str, name_vi: str, p: Period, values: dict, status: st
             d.add(f" Dự toán thu ngân sách nhà nước năm {y} được giao là ")
             d.amt("budget_revenue", value=plan, kind="plan", period=str(y), status="F")
             d.add(".")
+        cumulative("budget_revenue", "tổng thu ngân sách nhà nước trên địa bàn")
         if d.has("budget_revenue_local"):
             d.add(f" Thu ngân sách địa phương {_est(r, status, 'amt')} ")
             d.amt("budget_revenue_local", status=status)
@@ -866,7 +895,8 @@ def _compose_report(code: str, name_vi: str, p: Period, values: dict, status: st
                 d.add(" so với cùng kỳ")
             d.add(". ")
         if d.has("public_investment_disbursed"):
-            d.add(r.choice(("Giải ngân vốn đầu tư công ", "Kết quả giải ngân vốn đầu tư công ")) + f"{P} ")
+            d.add(r.choice(("Giải ngân vốn đầu tư công ", "Kết quả giải ngân vốn đầu tư công ")) + f"{P} "
+                  + r.choice(("đạt ", "ước đạt ", "ước đạt ")))
             d.amt("public_investment_disbursed", status=status)
             if d.has("public_investment_disbursed", "pct_of_plan"):
                 d.add(", bằng ")
@@ -1086,8 +1116,14 @@ _OFF_LAYOUTS = {
 
 def _report_name(key: str, rng: random.Random) -> str:
     """How a province writes the indicator's name when it does not use the codes: an alias."""
+    from diaphuong.catalog.indicators import match_indicator
+
     ind = indicators()[key]
-    choices = [ind.name_vi, *[a for a in ind.aliases if len(a) > 6]]
+    choices = [ind.name_vi]
+    for a in ind.aliases:  # only phrasings that name this indicator and no other
+        m = match_indicator(a)
+        if len(a) > 6 and m is not None and m.key == key and not m.fuzzy:
+            choices.append(a)
     name = rng.choice(choices)
     return name[0].upper() + name[1:]
 
@@ -1099,7 +1135,7 @@ def _write_off_layout(path: Path, variant: str, cycle: str, name_vi: str, cells:
     p = parse_period(cycle)
     cat = indicators()
     wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
-                                         "strings_to_urls": False})
+                                         "strings_to_urls": False, "in_memory": True})
     wb.set_properties({"author": _short(name_vi), "created": datetime.combine(prepared_on, time(8, 0))})
     ws = wb.add_worksheet(rng.choice(("Sheet1", "Bao cao", "BC KTXH", "Biểu 01")))
     bold = wb.add_format({"bold": True})
@@ -1241,7 +1277,8 @@ def _receipt(r: random.Random, day: date, *, after: datetime | None = None) -> d
     h = r.choice((8, 9, 9, 10, 10, 11, 14, 14, 15, 15, 16, 16, 17, 21))
     t = datetime.combine(day, time(h, r.randrange(60), r.randrange(60)), tzinfo=TZ7)
     if after is not None and t <= after:
-        t = after + timedelta(minutes=r.randint(5, 240))
+        t = min(after + timedelta(minutes=r.randint(5, 240)),
+                datetime.combine(after.date(), time(23, 59, 0), tzinfo=TZ7))
     return t
 
 
@@ -1530,9 +1567,22 @@ def _write_cycle(out_dir: Path, cycle: str, seed: int, mess: bool, report_format
         "mess_injected": truth_mess,
         "provinces": provinces_truth,
     }
-    (cdir / "_truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1, sort_keys=False) + "\n",
-                                      encoding="utf-8")
+    (cdir / "_truth.json").write_text(_dumps(truth) + "\n", encoding="utf-8")
     return truth
+
+
+def _dumps(obj, level: int = 0) -> str:
+    """JSON laid out for reading and diffing, yet small: nested objects on their own lines down to
+    the province level, each value record, figure and file on one line."""
+    if isinstance(obj, dict) and level < 3 and obj:
+        pad = " " * (level + 1)
+        items = [f"{pad}{json.dumps(k, ensure_ascii=False)}: {_dumps(v, level + 1)}" for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + "\n" + " " * level + "}"
+    if isinstance(obj, list) and obj and all(isinstance(x, dict) for x in obj) and level < 4:
+        pad = " " * (level + 1)
+        return "[\n" + ",\n".join(pad + json.dumps(x, ensure_ascii=False, separators=(",", ":"))
+                                   for x in obj) + "\n" + " " * level + "]"
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
 def write_demo(out_dir: Path, cycles: list[str], *, seed: int = 0, mess: bool = True,

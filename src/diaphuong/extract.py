@@ -69,7 +69,7 @@ CPI_MEASURES = {
 
 # ----------------------------------------------------------------------------- folding
 
-_KEEP = set("%/")
+_KEEP = set("%/,;:()")
 
 
 class _FoldTable(dict):
@@ -92,7 +92,8 @@ _FOLD = _FoldTable()
 
 
 def _fold_keep(text: str) -> str:
-    """Length-preserving fold: diacritics off, lower case, punctuation to spaces but % and /."""
+    """Length-preserving fold: diacritics off, lower case, punctuation to spaces but the marks that
+    separate clauses (, ; : parentheses), % and /."""
     return text.translate(_FOLD)
 
 
@@ -140,9 +141,15 @@ _EXTRA_ALIASES: dict[str, str | None] = {
     "tổng sản phẩm trong tỉnh": "grdp", "tổng sản phẩm trên địa bàn thành phố": "grdp",
     "tổng sản phẩm địa bàn": "grdp", "tổng sản phẩm xã hội": "grdp",
     "GRDP bình quân đầu người": "grdp_per_capita", "GRDP bình quân trên đầu người": "grdp_per_capita",
-    "thu nhập bình quân đầu người": None, "GRDP trừ dầu khí": None, "GRDP không kể dầu khí": None,
-    "GRDP (trừ dầu khí)": None, "GRDP phân theo ngành kinh tế": None, "GDP": None,
+    "thu nhập bình quân đầu người": None, "GRDP trừ dầu khí": "-", "GRDP không kể dầu khí": "-",
+    "GRDP (trừ dầu khí)": "-", "GRDP phân theo ngành kinh tế": None, "GDP": None,
     "tổng sản phẩm trong nước": None, "GRDP bình quân hằng năm": None,
+    "GRDP không tính dầu khí": "-", "GRDP trừ dầu thô": "-", "GRDP (không kể dầu khí)": "-",
+    "cơ cấu kinh tế": "grdp_share", "cơ cấu GRDP": "grdp_share", "cơ cấu tổng sản phẩm": "grdp_share",
+    "lượng khách lưu trú": None, "tổng lượng khách lưu trú": None, "lượt khách lưu trú": None,
+    "tổng lượt khách lưu trú": None, "khách lưu trú": None,
+    "lượt khách tham quan và lưu trú": "visitors", "tổng lượt khách tham quan và lưu trú": "visitors",
+    "khách tham quan và lưu trú": "visitors", "lượt khách tham quan": "visitors",
     "GRDP bình quân mỗi năm": None, "GRDP bình quân giai đoạn": None,
     "tốc độ tăng trưởng bình quân": None,
     # prices
@@ -352,7 +359,7 @@ _PLAN_RE = re.compile(
 # Comparisons that make a figure not a figure of the province's own period.
 _COMPARATIVE_RE = re.compile(
     r"\b(?:cao\s+hon|thap\s+hon|nhanh\s+hon|cham\s+hon|hon\s+muc|so\s+voi\s+muc|muc\s+tang\s+cua"
-    r"|cung\s+ky\s+nam\s+truoc\s+tang|cung\s+ky\s+nam\s+truoc\s+giam|cung\s+ky\s+tang|cung\s+ky\s+giam"
+    r"|(?<!so\svoi\s)(?<!so\s)cung\s+ky(?:\s+nam\s+(?:truoc|ngoai|\d{4}))?\s+(?:da\s+)?(?:tang|giam)"
     r"|xep\s+thu|dung\s+thu|dong\s+gop|lam\s+tang|lam\s+giam|keo\s+giam|tuong\s+duong|tuong\s+ung"
     r"|binh\s+quan\s+hang\s+nam|binh\s+quan\s+moi\s+nam|binh\s+quan\s+giai\s+doan|moi\s+nam"
     r"|giai\s+doan|ca\s+nuoc|toan\s+quoc|vung|gdp|gap)\b"
@@ -387,7 +394,8 @@ nam den nay het ngay thang quy nua cuoi i ii iii iv ky bao cao khoang hon gan du
 tiep tuc van cung da duoc chi nhe manh nhieu it hang hoa truong am dien lien ke nhin
 chung tinh gia so sanh hien hanh ty trong grdp the luc theo nam nay tuong doi khoang
 vao tai cac doanh nghiep dia phuong va lai len xuong muc o mot phan ke du uoc
-tham quan luu tru den voi tong hop thu tren cho mat tro ve moi xu huong on dinh
+tham quan den voi tong hop thu tren cho mat tro ve moi xu huong on dinh diem du lich
+nhung trong khi dong thoi nguoi
 truoc dieu kien qua toi dang ghi nhan them nhieu hop khu vuc vuc so gan day
 """.split())
 # ... but never these, which name a sub-component, another subject or a comparison.
@@ -433,7 +441,7 @@ def _alias_tables() -> tuple[re.Pattern, dict[str, str | None]]:
             del table[k]
     alts = sorted(table, key=len, reverse=True)
     pat = re.compile(r"(?<![a-z0-9])(?:" + "|".join(
-        r"[\s/]+".join(re.escape(t) for t in a.split()) for a in alts) + r")(?![a-z0-9])")
+        r"[\s/,()]+".join(re.escape(t) for t in a.split()) for a in alts) + r")(?![a-z0-9])")
     return pat, table
 
 
@@ -454,8 +462,11 @@ def _context_tables() -> dict[str, tuple[re.Pattern, dict[str, str | None]]]:
     return out
 
 
+_PUNCT_SPACE = str.maketrans({c: " " for c in "/,;:()"})
+
+
 def _norm_key(folded: str) -> str:
-    return " ".join(folded.replace("/", " ").split())
+    return " ".join(folded.translate(_PUNCT_SPACE).split())
 
 
 # ----------------------------------------------------------------------------- provinces
@@ -499,20 +510,40 @@ def _resolve(name: str, on: date) -> ProvinceRef | None:
 
 # ----------------------------------------------------------------------------- periods
 
-def _find_periods(text: str, doc: Period | None) -> list[tuple[int, int, str]]:
-    """(start, end, period code) of every period phrase of ``text`` (diaphuong.text.periods_vi);
-    a phrase without a year takes the document's. Phrases that stay without a year are dropped."""
+_CUM_BEFORE = re.compile(r"(?:\bhet|\bden\s+het|\btinh\s+den|\bden\s+cuoi|\bluy\s+ke\s+den"
+                         r"|\btu\s+dau\s+nam\s+den|\bluy\s+ke)\s*$")
+# A period phrase right after these words belongs to a comparison, a plan or a span of years.
+_PERIOD_NOT_OWN = re.compile(
+    r"(?:\bso(?:\s+voi)?|\bcung\s+ky|\bke\s+hoach|\bkh|\bdu\s+toan|\bnghi\s+quyet|\bchi\s+tieu"
+    r"|\bmuc\s+tieu|\bkich\s+ban|\bgiai\s+doan|\bvoi|\bhon|\bthua|\bbang|\bgap|\bnhu"
+    r"|\bcua|\bsau|\btruoc|\btu)(?:\s+(?:thang|quy|nam|cung|ky|ca|[0-9]+|[ivx]+|/))*\s*$")
+
+
+def _find_periods(text: str, doc: Period | None, ftext: str | None = None) -> list[tuple[int, int, str]]:
+    """(start, end, period code) of every period phrase of ``text`` (diaphuong.text.periods_vi)
+    that names the period of a figure: not inside a comparison ("so với cùng kỳ năm 2023") or a
+    plan ("kế hoạch năm 2024"). A phrase without a year takes the document's; "đến hết tháng 10"
+    is the cumulative ten months."""
     out = []
-    for s, e, code in find_periods(text):
+    ft = ftext if ftext is not None else _fold_keep(text)
+    # periods_vi does not read a Roman-numeral quarter before a comma or a full stop ("quý I,"):
+    # hand it the text with those marks turned into semicolons (same length, same offsets).
+    for s, e, code in find_periods(re.sub(r"[,.](?=\s|$)", ";", text)):
+        before = ft[max(0, s - 40):s]
+        if _PERIOD_NOT_OWN.search(before):
+            continue
         if code.startswith((YEAR_PLACEHOLDER, PREV_PLACEHOLDER)):
             if doc is None:
                 continue
             code = fill_year(code, doc.year)
         try:
-            code = parse_period(code).code
+            p = parse_period(code)
         except PeriodError:
             continue
-        out.append((s, e, code))
+        if p.kind == "month" and p.last_month > 1 and _CUM_BEFORE.search(before):
+            n = p.last_month
+            p = parse_period(f"{p.year}" if n == 12 else f"{p.year}-Q1" if n == 3 else f"{p.year}-{n}M")
+        out.append((s, e, p.code))
     return out
 
 
@@ -774,7 +805,7 @@ def _head_ok(words: list[str]) -> bool:
 
 
 def _tokens(s: str) -> list[str]:
-    return s.replace("/", " / ").replace("%", " % ").split()
+    return s.translate(_PUNCT_SPACE).replace("%", " % ").split()
 
 
 def _masked(fs: str, a: int, b: int, spans: list[tuple[int, int]]) -> str:
@@ -787,16 +818,26 @@ def _masked(fs: str, a: int, b: int, spans: list[tuple[int, int]]) -> str:
 
 
 _SPLIT_CHARS = set(",;:()[]")
-_VA_RE = re.compile(r"\s(?:va|nhung|con|dong\s+thoi)\s+(?=(?:(?:uoc|du\s+kien|du\s+uoc)\s+)?"
-                    r"(?:tang|giam|dat|bang|vuot|chiem|so\s+voi)\b)")
+_VA_RE = re.compile(r"\s(?:va|nhung|con|dong\s+thoi|trong\s+khi)\s+(?=(?:(?:uoc|du\s+kien|du\s+uoc|da)\s+)?"
+                    r"(?:tang|giam|dat|bang|vuot|chiem|so\s+voi)\b|(?:thu|chi|kim|tong|von|khach|doanh|so|ty)\b)")
 
 
-def _segments(sent: str, fs: str, protected: list[tuple[int, int]]) -> list[tuple[int, int, bool]]:
-    """Clauses of a sentence: (start, end, inside parentheses)."""
+def _segments(sent: str, fs: str, protected: list[tuple[int, int]],
+              numbers: list[_Num]) -> list[tuple[int, int, bool]]:
+    """Clauses of a sentence: (start, end, inside parentheses). Parentheses without a figure
+    ("(GRDP)", "(CPI)") do not cut."""
     prot = [False] * len(sent)
-    for s, e in protected:
-        for i in range(s, e):
+    for s_, e_ in protected:
+        for i in range(s_, min(e_, len(sent))):
             prot[i] = True
+    stack: list[int] = []
+    for i, c in enumerate(sent):
+        if c in "([":
+            stack.append(i)
+        elif c in ")]" and stack:
+            o = stack.pop()
+            if not any(o < n.start < i for n in numbers):
+                prot[o] = prot[i] = True
     cuts: list[tuple[int, str]] = []
     for i, c in enumerate(sent):
         if c in _SPLIT_CHARS and not prot[i]:
@@ -810,7 +851,6 @@ def _segments(sent: str, fs: str, protected: list[tuple[int, int]]) -> list[tupl
     segs = []
     start = 0
     depth = 0
-    paren_has_num: dict[int, bool] = {}
     for pos, c in cuts:
         segs.append((start, pos, depth > 0))
         if c in "([":
@@ -819,179 +859,177 @@ def _segments(sent: str, fs: str, protected: list[tuple[int, int]]) -> list[tupl
             depth -= 1
         start = pos + 1
     segs.append((start, len(sent), depth > 0))
-    del paren_has_num
-    return [(a, b, p) for a, b, p in segs if b > a]
+    return [(a_, b_, p_) for a_, b_, p_ in segs if b_ > a_]
+
+
+_CMP_TAIL = re.compile(
+    r"(?:\s+(?:nam\s+\d{4}|nam\s+nay|ca\s+nam|nam|de\s+ra|dat\s+ra|duoc\s+giao|giao|trung\s+uong"
+    r"|hdnd|ubnd|tinh|thanh\s+pho|thu\s+tuong(?:\s+chinh\s+phu)?|chinh\s+phu|dia\s+phuong|von"
+    r"|dieu\s+chinh|dau\s+nam|truoc|ngoai|cung\s+ky|\d{1,2}\s*/\s*\d{4}|/|\d{4}))*")
+_NEUTRAL = re.compile(r"\b(?:so|bo)\s+ke\s+hoach\s+(?:va|-)?\s*dau\s+tu\b|\bke\s+hoach\s+va\s+dau\s+tu\b"
+                      r"|\bsau\s+khi\b")
+_STARTS_CONT = re.compile(r"\s*(?:trong\s+do|rieng|cu\s+the|tinh\s+chung|luy\s+ke|tinh\s+den|dong\s+thoi)\b")
 
 
 def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: bool) -> list[_Fig]:
-    """The figures of one sentence. ``ctx`` is read and updated."""
+    """The figures of one sentence. ``ctx`` (what the sentence before left) is read and updated."""
     alias_pat, alias_map = _alias_tables()
     ctx_tables = _context_tables()
     figs: list[_Fig] = []
 
-    # mentions -------------------------------------------------------------------------------
+    # mentions ---------------------------------------------------------------------------------
     hits: list[_AliasHit] = []
     for m in alias_pat.finditer(fs):
         hits.append(_AliasHit(m.start(), m.end(), alias_map.get(_norm_key(m.group(0))), "alias"))
-    # context words of every family, kept when their family is active at that point
     ctx_hits: dict[str, list[_AliasHit]] = {}
     for fam, (pat, d) in ctx_tables.items():
         lst = []
         for m in pat.finditer(fs):
-            k = d.get(_norm_key(m.group(0).replace(",", " ")))
-            if k is None and _norm_key(m.group(0).replace(",", " ")) not in d:
-                continue
-            lst.append(_AliasHit(m.start(), m.end(), k, "context"))
+            k = _norm_key(m.group(0).replace(",", " "))
+            if k in d:
+                lst.append(_AliasHit(m.start(), m.end(), d[k], "context"))
         ctx_hits[fam] = lst
-    numbers = _numbers(sent, fs, doc.convention)
-    protected = [(h.start, h.end) for h in hits]
-    for lst in ctx_hits.values():
-        protected += [(h.start, h.end) for h in lst]
-    protected += [(n.start, n.unit_end) for n in numbers]
-
-    periods = _find_periods(sent, doc.period)
-    # province mentions (capitalised in the text)
+    periods = _find_periods(sent, doc.period, fs)
+    taken = [(a, b) for a, b, _ in periods] + [(h.start, h.end) for h in hits]
+    numbers = [n for n in _numbers(sent, fs, doc.convention)
+               if n.has_unit and not any(a <= n.start < b for a, b in taken)]
+    if doc.convention_known:
+        for n in numbers:
+            n.ambiguous = False
     prov_hits: list[tuple[int, int, ProvinceRef]] = []
     if doc.province_on is not None:
-        ppat, pnames = _province_names(doc.province_on)
+        ppat, _ = _province_names(doc.province_on)
         if ppat is not None:
             for m in ppat.finditer(fs):
-                s = m.start("n")
-                if not sent[s].isupper():
+                st = m.start("n")
+                if not sent[st].isupper():
                     continue
-                ref = _resolve(sent[s:m.end()], doc.province_on)
+                ref = _resolve(sent[st:m.end()], doc.province_on)
                 if ref is not None:
                     prov_hits.append((m.start(), m.end(), ref))
-                    protected.append((m.start(), m.end()))
+    neutral = [(m.start(), m.end()) for m in _NEUTRAL.finditer(fs)]
+    protected = [(h.start, h.end) for h in hits] + [(n.start, n.unit_end) for n in numbers]
+    for lst in ctx_hits.values():
+        protected += [(h.start, h.end) for h in lst]
+    protected += [(a, b) for a, b, _ in prov_hits]
+    segs = _segments(sent, fs, protected, numbers)
 
-    segs = _segments(sent, fs, protected)
+    # comparison zone after each number: the next head starts after it
+    cmp_end: dict[int, int] = {}
+    for i, n in enumerate(numbers):
+        nxt = numbers[i + 1].start if i + 1 < len(numbers) else len(fs)
+        m = _CMP_RE.search(fs, n.unit_end, nxt)
+        end = n.unit_end
+        if m and len(fs[n.unit_end:m.start()].split()) <= 4:
+            t = _CMP_TAIL.match(fs, m.end())
+            end = t.end() if t else m.end()
+        cmp_end[n.start] = end
 
-    # walk the clauses ---------------------------------------------------------------------
-    subject = ctx.subject if continuation else ctx.subject
+    subject = ctx.subject
     family = ctx.family
     plan_mode = ctx.plan if continuation else False
-    period = ctx.period if continuation else None
+    period = ctx.period
     province = ctx.province
     status_inh = ctx.status if continuation else None
-    cmp_spans: list[tuple[int, int]] = []
-    for m in _CMP_RE.finditer(fs):
-        if fs[max(0, m.start() - 8):m.start() + 3].strip().startswith(("so", "bang")) or m.group(0).startswith("so"):
-            cmp_spans.append((m.start(), m.end()))
-    all_hits = sorted(hits, key=lambda h: h.start)
+    last_pct_cmp: str | None = None
 
-    def in_cmp(s: int, e: int) -> bool:
-        return any(a <= s and e <= b for a, b in cmp_spans)
+    def mask_of(a: int, b: int, extra: list[tuple[int, int]]) -> str:
+        spans = extra + [(ps, pe) for ps, pe, _ in periods] + [(ps, pe) for ps, pe, _ in prov_hits] + neutral
+        return _masked(fs, a, b, spans)
 
-    prev_end = 0
     for seg_start, seg_end, in_paren in segs:
         seg_nums = [n for n in numbers if seg_start <= n.start < seg_end]
-        first_num = seg_nums[0].start if seg_nums else seg_end
-        # subject hits in the head of the clause (and postfix hits right after a count unit)
-        head_hits = [h for h in all_hits if seg_start <= h.start and h.end <= first_num]
-        fam_hits = []
-        for fam_name in ([family] if family else []):
-            for h in ctx_hits.get(fam_name, []):
-                if seg_start <= h.start and h.end <= first_num and not any(
-                        a.start <= h.start and h.end <= a.end and a.key is not None for a in head_hits):
-                    fam_hits.append(h)
-        # period phrases of the clause head (not inside a comparison or a plan phrase)
-        for ps, pe, code in periods:
-            if seg_start <= ps < first_num and not in_cmp(ps, pe):
-                period = code
-        # province named in the head
-        for ps, pe, ref in prov_hits:
-            if seg_start <= ps < first_num:
-                province = ref
-        head_f = fs[seg_start:first_num]
-        plan_here = bool(_PLAN_RE.search(_masked(fs, seg_start, first_num, [(h.start, h.end) for h in head_hits if h.key])))
-        if plan_here and not seg_nums:
-            # "(kế hoạch năm ...)" with no figure of its own: a plan phrase in a clause before the
-            # figures puts the rest of the sentence in plan mode only if it opens the sentence
-            if not any(n.start < seg_start for n in numbers):
+        pos = seg_start
+        for num in seg_nums + [None]:
+            h_end = num.start if num is not None else seg_end
+            # mentions in this head ------------------------------------------------------------
+            head_hits = [h for h in hits if pos <= h.start and h.end <= h_end]
+            if family:
+                for h in ctx_hits.get(family, []):
+                    if pos <= h.start and h.end <= h_end and not any(
+                            a.start <= h.start and h.end <= a.end and a.key is not None for a in head_hits):
+                        head_hits.append(h)
+            head_hits.sort(key=lambda h: (h.start, -(h.end - h.start)))
+            head_hits = [h for h in head_hits if not any(
+                o is not h and o.start <= h.start and h.end <= o.end and (o.end - o.start) > (h.end - h.start)
+                for o in head_hits)]
+            for ps, pe, code in periods:
+                if pos <= ps < h_end:
+                    period = code
+            for ps, pe, ref in prov_hits:
+                if pos <= ps < h_end:
+                    province = ref
+            hit_spans = [(h.start, h.end) for h in head_hits]
+            plain = mask_of(pos, h_end, hit_spans)
+            plan_here = bool(_PLAN_RE.search(plain))
+            national = bool(_NATIONAL_RE.search(plain))
+            if plan_here and (num is not None or not any(n.start < pos for n in numbers)):
                 plan_mode = True
-        if plan_here and seg_nums:
-            plan_mode = True
-        # new subject?
-        new_subject = None
-        cand = [h for h in head_hits] + fam_hits
-        cand.sort(key=lambda h: (h.start, -(h.end - h.start)))
-        # drop hits contained in a longer hit
-        cand = [h for h in cand if not any((o.start <= h.start and h.end <= o.end and (o.end - o.start) > (h.end - h.start)) for o in cand)]
-        subj_end = seg_start
-        if cand:
-            last = cand[-1]
-            subj_end = max(h.end for h in cand)
-            if any(h.key is None for h in cand if h.start >= cand[-1].start - 0):
-                new_subject = "__blocked__"
-            else:
-                new_subject = last.key
-        # words between the subject (or clause start) and the number must be plain
-        mask = [(h.start, h.end) for h in cand] + [(ps, pe) for ps, pe, _ in periods] + \
-               [(ps, pe) for ps, pe, _ in prov_hits] + [s for s in cmp_spans]
-        rest = _masked(fs, subj_end if cand else seg_start, first_num, mask)
-        rest_ok = _head_ok(_tokens(rest))
-        pre_cand = _masked(fs, seg_start, cand[0].start, mask) if cand else ""
-        national = bool(_NATIONAL_RE.search(head_f))
-        if new_subject == "__blocked__" or national:
-            subject, cur_family = None, None
-            family = None if national else family
-        elif new_subject is not None:
-            subject = new_subject
-            if subject and subject.startswith("sector:"):
-                pass
-            else:
-                family = _FAMILY_OF.get(subject, family if subject and subject.startswith(("grdp_share", "cpi_avg", "new_enterprises_capital")) else None)
-                if subject in ("grdp_share", ):
-                    family = "grdp"
-            if not rest_ok:
-                subject = None
-        else:
-            if not rest_ok and (seg_nums or head_f.strip()):
-                if not (in_paren and not seg_nums):
+            # subject ---------------------------------------------------------------------------
+            subj_end = pos
+            if head_hits:
+                last = head_hits[-1]
+                sectors = [h for h in head_hits if h.key and h.key.startswith("sector:")]
+                if last.key == "grdp_share" and sectors:
+                    last = sectors[-1]  # "khu vực dịch vụ chiếm tỷ trọng 68%"
+                subj_end = last.end
+                if last.key is None or last.key == "-":
                     subject = None
-        if seg_nums and in_paren and new_subject is None:
-            # "(23.600 tỷ đồng)", "(khoảng 2,15 tỷ USD)": an equivalent or a plan, not a figure,
-            # unless the clause carries its own verb ("(tăng 7% so với cùng kỳ)")
-            vm = None
-            for vm in _VERB_RE.finditer(fs, seg_start, first_num):
-                pass
-            if vm is None or vm.group("v") not in ("tang", "giam", "dat", "bang", "vuot", "chiem"):
-                # a bare "(-9,28%)" right after a verb of the clause before keeps its meaning
-                before = fs[prev_end:seg_start].rstrip()
-                if not re.search(r"\b(?:tang|giam)(?:\s+(?:manh|nhe|nhieu|sau|it))?\s*$", before):
-                    prev_end = seg_end
-                    continue
-        if pre_cand and not _head_ok(_tokens(pre_cand)) and new_subject not in (None, "__blocked__"):
-            # "Đóng góp trong tổng mức tăng của GRDP ...": the subject is governed by other words
-            if _COMPARATIVE_RE.search(pre_cand) or _PLAN_RE.search(pre_cand):
+                    if last.key == "-":
+                        family = None
+                else:
+                    subject = last.key
+                    fam = _FAMILY_OF.get(subject)
+                    if fam:
+                        family = fam
+                    elif subject == "grdp_share":
+                        family = "grdp"
+                    elif not (subject.startswith("sector:") or subject in ("cpi_avg",)):
+                        family = None
+            rest = mask_of(subj_end, h_end, hit_spans)
+            rest_ok = _head_ok(_tokens(rest))
+            if num is None:
+                if not rest_ok and not in_paren:
+                    subject = None
+                break
+            if national:
+                subject, family = None, None
+            elif not rest_ok:
                 subject = None
-        status_here = _status_of(fs, first_num, status_inh)
-        for num in seg_nums:
-            fig = _figure(num, subject, family, fs, sent, seg_start, seg_end, numbers, period,
-                          status_here, plan_mode, doc, cmp_spans)
-            if fig is None:
-                continue
-            fig.province = province
-            figs.append(fig)
-            # a postfix subject ("500 doanh nghiệp thành lập mới") becomes the clause's subject
-        # postfix subjects: "có 500 doanh nghiệp thành lập mới", "cấp mới 12 dự án FDI"
-        for num in seg_nums:
-            post = [h for h in all_hits if num.start < h.start <= num.unit_end + 1 and h.start < seg_end]
-            post += [h for h in hits if h.start >= num.end and h.start <= num.unit_end + 2 and h not in post]
-            if post and post[0].key:
-                k = post[0].key
-                if _FAMILY_OF.get(k):
-                    family = _FAMILY_OF[k]
-                # was the number itself a count of it?
-                f = _figure(num, k, family, fs, sent, seg_start, seg_end, numbers, period,
-                            _status_of(fs, num.start, status_inh), plan_mode, doc, cmp_spans,
-                            postfix=True)
-                figs = [g for g in figs if not (g.start == num.start)]
-                if f is not None:
-                    f.province = province
-                    figs.append(f)
-                subject = k
-        prev_end = seg_end
+                if not head_hits:
+                    family = None if family in ("grdp",) and _COMPARATIVE_RE.search(rest) is None else family
+            # a bare number in parentheses is an equivalent, a plan or a comparison
+            if in_paren and not head_hits:
+                vm = None
+                for vm in _VERB_RE.finditer(fs, pos, num.start):
+                    pass
+                if vm is None or vm.group("v") not in ("tang", "giam", "dat", "bang", "vuot", "chiem"):
+                    before = fs[max(0, seg_start - 30):seg_start].rstrip(" (")
+                    if not re.search(r"\b(?:tang|giam)(?:\s+(?:manh|nhe|nhieu|sau|it))?\s*$", before):
+                        pos = cmp_end.get(num.start, num.unit_end)
+                        continue
+            # postfix subject: "có 500 doanh nghiệp thành lập mới", "cấp mới 6 dự án FDI"
+            post = [h for h in hits if num.end <= h.start <= num.unit_end + 1 and h.start < seg_end]
+            postfix = False
+            if post:
+                pk = post[0].key
+                if pk is None or pk == "-":
+                    subject = None
+                else:
+                    subject, postfix = pk, True
+                    if _FAMILY_OF.get(pk):
+                        family = _FAMILY_OF[pk]
+            status_here = _status_of(fs, num.start, status_inh)
+            fig = _figure(num, subject, family, fs, sent, pos, seg_end, numbers, period,
+                          status_here, plan_mode, doc, last_pct_cmp, postfix=postfix)
+            if fig is not None:
+                fig.province = province
+                figs.append(fig)
+                if fig.measure == "pct_of_plan":
+                    last_pct_cmp = "plan"
+            pos = cmp_end.get(num.start, num.unit_end)
+            if post:
+                pos = max(pos, post[0].end)
 
     ctx.subject = subject
     ctx.family = family
@@ -1006,8 +1044,8 @@ def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: bo
 
 def _figure(num: _Num, subject: str | None, family: str | None, fs: str, sent: str,
             seg_start: int, seg_end: int, numbers: list[_Num], period: str | None,
-            status: str | None, plan_mode: bool, doc: "_Doc", cmp_spans, postfix: bool = False
-            ) -> _Fig | None:
+            status: str | None, plan_mode: bool, doc: "_Doc", last_pct_cmp: str | None,
+            postfix: bool = False) -> _Fig | None:
     if subject is None or not num.has_unit or num.unit is None:
         return None
     if plan_mode:
@@ -1034,6 +1072,8 @@ def _figure(num: _Num, subject: str | None, family: str | None, fs: str, sent: s
                 c2 = m
         if c2 is not None:
             cmp_kind = _cmp_kind(c2.group("what"))
+    if cmp_kind is None and num.unit == "pct" and verb in ("dat", "bang") and last_pct_cmp == "plan":
+        cmp_kind = "plan"  # "đạt 51,6% so với nghị quyết ...; thu nội địa ..., đạt 50,3%"
     head = fs[seg_start:num.start]
     if _COMPARATIVE_RE.search(head) or _COMPARATIVE_RE.search(fs[num.unit_end:nxt][:40]):
         return None
@@ -1219,6 +1259,7 @@ class _Doc:
     province: ProvinceRef | None
     province_on: date | None
     convention: str
+    convention_known: bool = False
 
 
 _HEAD_PROV_RE = re.compile(r"\b(?:tinh|thanh\s+pho|tp|ubnd\s+tinh|ubnd\s+thanh\s+pho)\s+")
@@ -1290,22 +1331,27 @@ def extract_text(text: str, *, province: ProvinceRef | None = None, period: str 
     on = doc_period.end if doc_period else (date.today())
     text_prov = _text_province(norm, fs_all, on)
     doc_prov = text_prov or province
-    conv = detect_convention([norm]) or "vi"
-    doc = _Doc(doc_period, doc_prov, on, conv)
+    detected = detect_convention([norm])
+    doc = _Doc(doc_period, doc_prov, on, detected or "vi", detected is not None)
 
     rows = []
     ctx = _Ctx()
     last_para = -1
+    ctx_tables = _context_tables()
     for s, e, para in _sentences(norm):
         sent = norm[s:e]
         fs = fs_all[s:e]
-        cont = bool(re.match(r"\s*(?:trong\s+do|rieng|cu\s+the|tinh\s+chung|luy\s+ke)\b", fs))
+        cont = bool(_STARTS_CONT.match(fs))
         if para != last_para:
-            ctx = _Ctx(family=ctx.family if cont else None, subject=ctx.subject if cont else None,
-                       province=None)
+            # a new paragraph starts afresh, unless it goes on with the family of the one before
+            # ("Khu vực công nghiệp và xây dyng tăng ..." after the GRDP paragraph)
+            fam = ctx.family
+            keep = cont or (fam in ctx_tables and ctx_tables[fam][0].match(fs.lstrip()) is not None)
+            ctx = _Ctx(family=fam if keep else None, subject=ctx.subject if cont else None,
+                       period=ctx.period if keep else None, status=ctx.status if cont else None)
             last_para = para
         elif not cont:
-            ctx = _Ctx(family=ctx.family, subject=None, status=None, period=None,
+            ctx = _Ctx(family=ctx.family, subject=None, status=None, period=ctx.period,
                        province=ctx.province, plan=False)
         figs = _sentence_figures(sent, fs, ctx, doc, cont)
         for f in figs:

@@ -94,6 +94,23 @@ def _indicator_name(key: str) -> str:
         return key
 
 
+def _with_unit(x, key, measure) -> str:
+    """'795.525 tỷ đồng', '7,5%': a figure with the unit the catalog gives its indicator."""
+    v = fmt_vi(x, 4)
+    if not v:
+        return ""
+    if measure != "value":
+        return f"{v}%"
+    try:
+        from diaphuong.catalog.indicators import indicator
+        from diaphuong.catalog.units import units
+        code = indicator(key).unit
+        name = "%" if code == "pct" else units()[code].name_vi
+    except Exception:
+        return v
+    return f"{v}%" if name == "%" else f"{v} {name}"
+
+
 def _province_info(code: str, pset: str | None, on: date) -> tuple[str, str]:
     """(name_vi, name_ascii) of a unit: the row valid on ``on`` if any, else its latest name."""
     df = provinces()
@@ -132,7 +149,9 @@ def followup_rows(cycle: str, reporting_status: pd.DataFrame, completeness: pd.D
     on = cal.period_end
     comp = completeness if completeness is not None else pd.DataFrame()
     rs = reporting_status if reporting_status is not None else pd.DataFrame()
-    subs = submissions if submissions is not None else pd.DataFrame()
+    from diaphuong.completeness import attribute_files
+
+    subs = attribute_files(submissions, cycle) if submissions is not None else pd.DataFrame()
     rows: list[dict] = []
     reported, pset_of = set(), {}
     if len(comp):
@@ -377,11 +396,12 @@ def _letter(path: Path, cycle: str, code: str, name_vi: str, items: pd.DataFrame
                         f"({int(r['working_days_late'] or 0)} ngày làm việc) so với hạn {_date_vi(cal.deadline)}.")
             else:
                 what = f"{r['indicator_name']} ({r['measure_name'].lower()})"
+                ind, meas = r.get("indicator"), r.get("measure")
                 if kind == "conflict":
-                    text = (f"{what}: báo cáo bằng văn bản ghi {fmt_vi(r.get('text_value'), 4)}, "
-                            f"biểu số liệu ghi {fmt_vi(r.get('value'), 4)} [{_s(r.get('locator'))}]")
+                    text = (f"{what}: báo cáo bằng văn bản ghi {_with_unit(r.get('text_value'), ind, meas)}, "
+                            f"biểu số liệu ghi {_with_unit(r.get('value'), ind, meas)} [{_s(r.get('locator'))}]")
                 elif kind == "text_only":
-                    text = f"{what}: báo cáo bằng văn bản ghi {fmt_vi(r.get('text_value'), 4)}"
+                    text = f"{what}: báo cáo bằng văn bản ghi {_with_unit(r.get('text_value'), ind, meas)}"
                 elif kind == "invalid":
                     text = f"{what}: {_s(r.get('detail'))}" + (f" [{_s(r.get('locator'))}]" if _s(r.get("locator")) else "")
                 else:

@@ -179,10 +179,11 @@ def reconcile(observations: pd.DataFrame, submissions: pd.DataFrame | None = Non
     obs = obs[obs["value"].notna()]
     text = obs[obs["source_kind"] == "report"]
     sheet = obs[obs["source_kind"] == "submission"]
-    groups = {k: g for k, g in sheet.groupby(KEY, dropna=False, sort=False)} if len(sheet) else {}
+    groups: dict[tuple, list[dict]] = {}
+    for sr in sheet.to_dict("records"):
+        groups.setdefault(tuple(sr[k] for k in KEY), []).append(sr)
     rows = []
-    for t in text.itertuples(index=False):
-        tr = t._asdict()
+    for tr in text.to_dict("records"):
         key = tuple(tr[k] for k in KEY)
         tunit = _s(tr.get("unit"))
         level = tr["measure"] == "value" and tunit not in ("pct", "pp")
@@ -205,8 +206,7 @@ def reconcile(observations: pd.DataFrame, submissions: pd.DataFrame | None = Non
             rows.append(row)
             continue
         best = None
-        for s in g.itertuples(index=False):
-            sr = s._asdict()
+        for sr in g:
             tv, ttol, tb = row["text_value"], tol, bounds
             sunit = _s(sr.get("unit"))
             note = None

@@ -48,23 +48,29 @@ import hashlib
 import io
 import math
 import re
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
 from diaphuong import schema
 from diaphuong.catalog.indicators import indicators, match_indicator
 from diaphuong.catalog.provinces import DATA, ProvinceRef, provinces, resolve_province
-from diaphuong.catalog.units import convert, parse_unit, units
+from diaphuong.catalog.units import convert, units
+from diaphuong.catalog.units import parse_unit as _parse_unit
 from diaphuong.errors import (AmbiguousProvince, DiaphuongError, LayoutError, UnknownProvince,
                               UnreadableFile)
 from diaphuong.periods import parse_period
+from diaphuong.text.encodings import decode_bytes
 from diaphuong.text.normalize import fold, nfc
+from diaphuong.text.numbers import NumberFormatError, detect_convention, parse_number
 
 __all__ = ["SubmissionRead", "read_submission", "layouts", "period_from_text", "LIMITS"]
 
@@ -222,6 +228,11 @@ def _fmt_num(v: float) -> str:
 
 
 @lru_cache(maxsize=8192)
+def parse_unit(text: str) -> str | None:
+    return _parse_unit(text)
+
+
+@lru_cache(maxsize=8192)
 def _status_of(text: str) -> str | None:
     """SDMX status of a text that holds a status word ('Ước tính' -> 'E'), else None."""
     t = f" {fold(text)} "
@@ -280,6 +291,19 @@ def _match_name(text: str):
 
 
 _NUMBERING = re.compile(r"^\(?[A-Za-z0-9]{1,3}(?:\s*[=+\-*/x]\s*\(?[A-Za-z0-9]{1,3}\)?)*\)?$")
+
+
+_SYMBOL_TEXTS = frozenset({"-", "\u2013", "\u2014", "..", "...", "\u2026", "x", "X"})
+
+
+def _figure_like(v) -> bool:
+    """A cell that holds (or tries to hold) a figure: a number, a text with a digit, a symbol."""
+    if v is None or v == "":
+        return False
+    if isinstance(v, str):
+        s = v.strip()
+        return bool(s) and (s in _SYMBOL_TEXTS or any(ch.isdigit() for ch in s))
+    return not (isinstance(v, float) and math.isnan(v))
 
 
 def _is_numbering_row(row: list) -> bool:
@@ -355,23 +379,123 @@ def _unreadable(msg: str, name: str, reason: str, hint: str | None = None):
     return UnreadableFile(msg, file=name, reason=reason, hint=hint)
 
 
-def _check_zip(data: bytes, name: str) -> zipfile.ZipFile:
-    """Open the zip container and refuse bombs from its directory alone (nothing is inflated)."""
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-        infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
-        raise _unreadable(f"corrupt zip container ({e})", name, "corrupt",
-                          "open the file in Excel and save it again as .xlsx") from None
-    if len(infos) > LIMITS["zip_members"]:
-        raise _unreadable(f"{len(infos)} parts in the zip container (limit {LIMITS['zip_members']})",
-                          name, "zip_bomb")
+class _ZipEntry:
+    __slots__ = ("filename", "flag_bits", "method", "compress_size", "file_size", "offset")
+
+    def __init__(self, filename, flag_bits, method, compress_size, file_size, offset):
+        self.filename, self.flag_bits, self.method = filename, flag_bits, method
+        self.compress_size, self.file_size, self.offset = compress_size, file_size, offset
+
+
+class _Zip:
+    """The central directory of a zip held in memory, read with struct alone (no inflation), and
+    bounded reads of its members. Zip64 archives go through :mod:`zipfile`."""
+
+    def __init__(self, data: bytes, name: str):
+        self.data, self.name = data, name
+        self.entries: dict[str, _ZipEntry] = {}
+        eocd = data.rfind(b"PK\x05\x06", max(0, len(data) - 65557))
+        if eocd < 0 or eocd + 22 > len(data):
+            raise _unreadable("corrupt zip container (no central directory: truncated?)", name, "corrupt",
+                              "open the file in Excel and save it again as .xlsx")
+        n, cd_size, cd_off = struct.unpack_from("<HII", data, eocd + 10)
+        if n == 0xFFFF or cd_off == 0xFFFFFFFF:
+            self._from_zipfile()
+            return
+        if n > LIMITS["zip_members"]:
+            raise _unreadable(f"{n} parts in the zip container (limit {LIMITS['zip_members']})", name, "zip_bomb")
+        p = cd_off
+        try:
+            for _ in range(n):
+                if data[p:p + 4] != b"PK\x01\x02":
+                    raise ValueError("bad central directory entry")
+                flags, method = struct.unpack_from("<HH", data, p + 8)
+                csize, usize = struct.unpack_from("<II", data, p + 20)
+                nlen, elen, clen = struct.unpack_from("<HHH", data, p + 28)
+                off = struct.unpack_from("<I", data, p + 42)[0]
+                fname = data[p + 46:p + 46 + nlen].decode("utf-8" if flags & 0x800 else "cp437")
+                self.entries[fname] = _ZipEntry(fname, flags, method, csize, usize, off)
+                p += 46 + nlen + elen + clen
+        except (struct.error, ValueError, UnicodeDecodeError) as e:
+            raise _unreadable(f"corrupt zip container ({e})", name, "corrupt",
+                              "open the file in Excel and save it again as .xlsx") from None
+
+    def _from_zipfile(self):
+        try:
+            zf = zipfile.ZipFile(io.BytesIO(self.data))
+            infos = zf.infolist()
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+            raise _unreadable(f"corrupt zip container ({e})", self.name, "corrupt") from None
+        if len(infos) > LIMITS["zip_members"]:
+            raise _unreadable(f"{len(infos)} parts in the zip container", self.name, "zip_bomb")
+        for zi in infos:
+            self.entries[zi.filename] = _ZipEntry(zi.filename, zi.flag_bits, zi.compress_type, zi.compress_size,
+                                                  zi.file_size, zi.header_offset)
+
+    def namelist(self) -> list[str]:
+        return list(self.entries)
+
+    def infolist(self) -> list[_ZipEntry]:
+        return list(self.entries.values())
+
+    def _raw(self, e: _ZipEntry) -> bytes:
+        d = self.data
+        if d[e.offset:e.offset + 4] != b"PK\x03\x04":
+            raise _unreadable(f"corrupt zip container (part {e.filename})", self.name, "corrupt")
+        nlen, elen = struct.unpack_from("<HH", d, e.offset + 26)
+        start = e.offset + 30 + nlen + elen
+        return d[start:start + e.compress_size]
+
+    def read(self, fname: str, limit: int | None = None) -> bytes:
+        """The member's bytes, at most ``limit`` of them (default: the zip limit). KeyError if absent."""
+        e = self.entries[fname]
+        limit = LIMITS["zip_uncompressed"] if limit is None else limit
+        raw = self._raw(e)
+        if e.method == 0:
+            return raw[:limit]
+        if e.method != 8:
+            raise _unreadable(f"part {fname} uses compression method {e.method}", self.name, "corrupt")
+        try:
+            return zlib.decompressobj(-15).decompress(raw, limit)
+        except zlib.error as e2:
+            raise _unreadable(f"corrupt zip container (part {fname}: {e2})", self.name, "corrupt") from None
+
+    def inflated_size_exceeds(self, fname: str, limit: int) -> bool:
+        """Inflate in bounded chunks and stop past ``limit`` (for a directory that lies)."""
+        e = self.entries[fname]
+        if e.method != 8:
+            return e.compress_size > limit
+        d = zlib.decompressobj(-15)
+        raw = self._raw(e)
+        total = 0
+        chunk = raw
+        while True:
+            out = d.decompress(chunk, 1 << 20)
+            total += len(out)
+            if total > limit:
+                return True
+            chunk = d.unconsumed_tail
+            if not chunk:
+                return total + len(d.flush()) > limit
+
+
+# Deflate inflates at most ~1032:1: an archive whose compressed parts are this small cannot inflate
+# past the limit whatever its directory says; larger ones are inflated (bounded) to check.
+_DEFLATE_MAX_RATIO = 1032
+
+
+def _check_zip(data: bytes, name: str) -> _Zip:
+    """Open the zip container and refuse bombs from its directory alone (nothing is inflated
+    unless the directory could be lying about a part large enough to matter)."""
+    zf = _Zip(data, name)
     total = 0
-    for zi in infos:
+    csum = 0
+    for zi in zf.infolist():
         if zi.flag_bits & 0x1:
             raise _unreadable("the zip container is password-protected", name, "encrypted",
                               "send the file without a password")
         total += zi.file_size
+        csum += zi.compress_size
         if zi.file_size > (1 << 20) and zi.file_size > LIMITS["zip_ratio"] * max(zi.compress_size, 1):
             raise _unreadable(
                 f"part {zi.filename} inflates {zi.compress_size} bytes to {zi.file_size} "
@@ -380,6 +504,12 @@ def _check_zip(data: bytes, name: str) -> zipfile.ZipFile:
     if total > LIMITS["zip_uncompressed"]:
         raise _unreadable(f"unzipped size {total} bytes exceeds {LIMITS['zip_uncompressed']}: refused as a zip bomb",
                           name, "zip_bomb")
+    if csum * _DEFLATE_MAX_RATIO > LIMITS["zip_uncompressed"]:
+        for zi in zf.infolist():
+            if zi.compress_size * _DEFLATE_MAX_RATIO > zi.file_size + (1 << 16) and \
+                    zf.inflated_size_exceeds(zi.filename, max(zi.file_size, 0) + (1 << 16)):
+                raise _unreadable(f"part {zi.filename} inflates past the size its directory declares: a zip bomb",
+                                  name, "zip_bomb")
     return zf
 
 
@@ -393,19 +523,18 @@ def _col_index(letters: bytes) -> int:
     return n - 1
 
 
-def _check_xlsx_dimensions(zf: zipfile.ZipFile, name: str) -> None:
+def _check_xlsx_dimensions(zf: _Zip, name: str) -> None:
     """Refuse a sheet whose declared dimension is absurd, before calamine parses it."""
-    for zi in zf.infolist():
-        if zi.filename.startswith("xl/worksheets/") and zi.filename.endswith(".xml"):
-            with zf.open(zi) as fh:
-                head = fh.read(2048)
+    for fname in zf.entries:
+        if fname.startswith("xl/worksheets/") and fname.endswith(".xml"):
+            head = zf.read(fname, 2048)
             m = _DIM.search(head)
             if m and m.group(3):
                 nrows = int(m.group(4)) - int(m.group(2)) + 1
                 ncols = _col_index(m.group(3)) - _col_index(m.group(1)) + 1
                 if nrows * ncols > LIMITS["cells"]:
                     raise _unreadable(
-                        f"{zi.filename} declares {nrows} x {ncols} cells (limit {LIMITS['cells']})",
+                        f"{fname} declares {nrows} x {ncols} cells (limit {LIMITS['cells']})",
                         name, "too_many_cells")
 
 
@@ -414,10 +543,12 @@ _NUMFMT = re.compile(rb'<numFmt\b[^>]*numFmtId="(\d+)"[^>]*formatCode="([^"]*)"'
 _CELL_S = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?\bs="(\d+)"')
 
 
-def _xlsx_percent_styles(zf: zipfile.ZipFile) -> set[int]:
+def _xlsx_percent_styles(zf: _Zip) -> set[int]:
     try:
         xml = zf.read("xl/styles.xml")
     except KeyError:
+        return set()
+    if b"%" not in xml and b'numFmtId="9"' not in xml and b'numFmtId="10"' not in xml:
         return set()
     custom = {int(i): code for i, code in _NUMFMT.findall(xml)}
     i0 = xml.find(b"<cellXfs")
@@ -433,7 +564,7 @@ def _xlsx_percent_styles(zf: zipfile.ZipFile) -> set[int]:
     return out
 
 
-def _xlsx_sheet_paths(zf: zipfile.ZipFile) -> dict[str, str]:
+def _xlsx_sheet_paths(zf: _Zip) -> dict[str, str]:
     try:
         wb = zf.read("xl/workbook.xml")
         rels = zf.read("xl/_rels/workbook.xml.rels")
@@ -458,7 +589,7 @@ def _xlsx_sheet_paths(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def _pct_cells(zf: zipfile.ZipFile, path: str | None, styles: set[int]) -> set:
+def _pct_cells(zf: _Zip, path: str | None, styles: set[int]) -> set:
     if not styles or not path:
         return set()
     try:
@@ -472,7 +603,7 @@ def _pct_cells(zf: zipfile.ZipFile, path: str | None, styles: set[int]) -> set:
     return out
 
 
-def _calamine_sheets(data: bytes, name: str, fmt: str, zf: zipfile.ZipFile | None) -> list[_Sheet]:
+def _calamine_sheets(data: bytes, name: str, fmt: str, zf: _Zip | None) -> list[_Sheet]:
     import python_calamine as pc
 
     try:
@@ -509,8 +640,6 @@ def _calamine_sheets(data: bytes, name: str, fmt: str, zf: zipfile.ZipFile | Non
 
 
 def _csv_sheet(data: bytes, name: str) -> _Sheet:
-    from diaphuong.text.encodings import decode_bytes
-
     if len(data) > LIMITS["csv_bytes"]:
         raise _unreadable(f"{len(data)} bytes of CSV (limit {LIMITS['csv_bytes']})", name, "too_large")
     text = decode_bytes(data, name=name).text
@@ -665,24 +794,33 @@ def _quirks_for(texts: list[str], sheet_name: str | None, file_name: str) -> tup
 
 
 def _scan_header(sheet: _Sheet, layout: _Layout, fill, quirks: tuple[str, ...]) -> _Table | None:
+    """The header row (or rows, up to 3) that maps most template columns. A row is tried as the
+    top of a multi-row header only when, alone, it already maps two columns."""
     rows = sheet.rows
     n = min(len(rows), HEADER_SCAN_ROWS)
     best: _Table | None = None
     for r in range(n):
         row = rows[r]
-        if sum(1 for c in row if isinstance(c, str) and c.strip()) < 2 and not fill:
-            continue
+        if not fill:
+            ns = 0
+            for c in row:
+                if c.__class__ is str and c.strip():
+                    ns += 1
+            if ns < 2:
+                continue
         if best is not None and r > best.header_row + best.header_height + 2:
             break
         for h in (1, 2, 3):
             if r + h > len(rows):
                 break
-            if h > 1 and sum(1 for c in rows[r + h - 1] if not _blank(c)) == 0:
+            if h > 1 and all(_blank(c) for c in rows[r + h - 1]):
                 break
             labels = _header_labels(rows, r, h, fill)
             cols, ignored = _map_columns(labels, layout)
             keys = set(cols)
-            if not keys & set(MEASURE_KEYS):
+            if h == 1 and len(keys) < 2:
+                break
+            if not keys & _MEASURE_SET:
                 continue
             score = len(keys - {"plan_amount"}) * 10 - h
             if best is None or score > best.score:
@@ -691,6 +829,9 @@ def _scan_header(sheet: _Sheet, layout: _Layout, fill, quirks: tuple[str, ...]) 
     if best is None or len(set(best.cols) - {"plan_amount", "stt"}) < 2:
         return None
     return best
+
+
+_MEASURE_SET = frozenset(MEASURE_KEYS)
 
 
 def _find_table(sheet: _Sheet, file_name: str) -> _Table | None:
@@ -828,6 +969,7 @@ def _province_keys() -> frozenset[str]:
     return frozenset(keys)
 
 
+@lru_cache(maxsize=4096)
 def _resolve(text: str, on: date | None) -> ProvinceRef | None:
     try:
         return resolve_province(text, on=on)
@@ -858,7 +1000,7 @@ def _province_from_name(file_name: str, on: date | None) -> ProvinceRef | None:
 
 
 # ------------------------------------------------------------------------------------ cells
-@dataclass
+@dataclass(slots=True)
 class _Cell:
     row: int
     col: int
@@ -880,8 +1022,13 @@ _HAS_FOOT = re.compile(r"(?:\*|\(\s*(?:\d{1,2}|\*{1,3}|[a-z])\s*\)|[\u00b9\u00b2
 
 
 def _parse_cell(v, r: int, c: int, conv: str | None, have_evidence: bool) -> _Cell | None:
-    from diaphuong.text.numbers import NumberFormatError, parse_number
-
+    cls = v.__class__
+    if cls is float:
+        if v != v:
+            return None
+        return _Cell(r, c, v, v, _fmt_num(v), numeric=True)
+    if cls is int:
+        return _Cell(r, c, v, float(v), str(v), numeric=True)
     if _blank(v):
         return None
     cell = _Cell(r, c, v)
@@ -930,15 +1077,32 @@ def _parse_cell(v, r: int, c: int, conv: str | None, have_evidence: bool) -> _Ce
 
 
 # ------------------------------------------------------------------------------------ main
+@lru_cache(maxsize=1)
+def _empty(name: str) -> pd.DataFrame:
+    return schema.empty_frame(name)
+
+
 def _empty_quarantine() -> pd.DataFrame:
-    return schema.empty_frame("quarantine")
+    return _empty("quarantine").copy()
+
+
+@lru_cache(maxsize=8)
+def _index(cols: tuple[str, ...]) -> pd.Index:
+    return pd.Index(list(cols), dtype=object)
 
 
 def _frame(records: dict[str, list], cols: list[str], n: int) -> pd.DataFrame:
-    data = {c: (records[c] if c in records else [None] * n) for c in cols}
-    df = pd.DataFrame(data, columns=cols)
-    if "value" in df.columns:
-        df["value"] = df["value"].astype("float64")
+    """A frame of ``cols`` from column lists (missing ones null). Text columns are object dtype
+    (building pandas' Arrow strings costs more than the whole parse); `value` is float64.
+    ``schema.conform`` gives the declared types when needed."""
+    arr = np.empty((n, len(cols)), dtype=object)
+    for j, c in enumerate(cols):
+        v = records.get(c)
+        if v is not None:
+            arr[:, j] = v
+    df = pd.DataFrame(arr, columns=_index(tuple(cols)), copy=False, dtype=object)
+    if "value" in records:
+        df.isetitem(cols.index("value"), np.array(records["value"], dtype="float64"))
     return df
 
 
@@ -1105,7 +1269,6 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
              if j < len(row) and isinstance(row[j], str) and row[j]]
     conv = None
     if texts:
-        from diaphuong.text.numbers import detect_convention
         conv = detect_convention(texts)
         if conv == "en":
             notes.append("numbers written the English way (1,234.5)")
@@ -1123,14 +1286,35 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
     def q(reason, locator, message, raw):
         quarantine.append({"reason": reason, "locator": locator, "message": message, "raw_value": raw})
 
-    def cell(row, j):
-        return row[j] if j is not None and j < len(row) else None
+    width = max((len(r) for r in rows), default=0)
+    if any(len(r) != width for r in rows):  # csv rows can be ragged
+        rows = [r if len(r) == width else list(r) + [None] * (width - len(r)) for r in rows]
+    mlist = [(k, cols[k]) for k in MEASURE_KEYS if k in cols]
+
+    def text_at(row, j):
+        if j is None:
+            return None
+        v = row[j]
+        if v.__class__ is str:
+            v = v.strip()
+            return v or None
+        return None
 
     for i in range(table.data_start, len(rows)):
         row = rows[i]
-        code_v, name_v = _text(cell(row, jc)), _text(cell(row, jn))
-        figs = {k: cell(row, cols[k]) for k in MEASURE_KEYS if k in cols}
-        has_fig = any(not _blank(v) for v in figs.values())
+        code_v = text_at(row, jc)
+        name_v = text_at(row, jn)
+        has_fig = False
+        for _k, j in mlist:
+            v = row[j]
+            if v is None or v == "":
+                continue
+            if v.__class__ is float or v.__class__ is int:
+                has_fig = True
+                break
+            if _figure_like(v):
+                has_fig = True
+                break
         if not has_fig and not code_v and not name_v:
             continue
         key = None
@@ -1146,9 +1330,7 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                     if m.fuzzy:
                         rflags.append("fuzzy_match")
                         fuzzy.append(f"row {i + 1}: {(name_v or code_v)!r} -> {m.key} (score {m.score:.0f})")
-                    if code_v and not name_v:
-                        pass
-                    elif code_v:
+                    if code_v and name_v:
                         notes.append(f"row {i + 1}: code {code_v!r} unknown, indicator read from the name")
                 elif m.key != key and not m.fuzzy:
                     rflags.append("code_name_mismatch")
@@ -1165,27 +1347,31 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
             q("unknown_indicator", _loc(sname, i, jn if jn is not None else jc),
               f"row {i + 1}: {label!r} matches no indicator of the catalog; the row is not loaded", raw)
             continue
-        if key in seen:
-            if has_fig:
-                raw = " | ".join(str(c) for c in row if not _blank(c))
-                q("duplicate_indicator", _loc(sname, i, jn if jn is not None else jc),
-                  f"row {i + 1}: {key} was already read from row {seen[key] + 1}; this row is not loaded", raw)
-            continue
         if not has_fig:
             continue
+        if key in seen:
+            raw = " | ".join(str(c) for c in row if not _blank(c))
+            q("duplicate_indicator", _loc(sname, i, jn if jn is not None else jc),
+              f"row {i + 1}: {key} was already read from row {seen[key] + 1}; this row is not loaded", raw)
+            continue
         seen[key] = i
-        unit_text = _text(cell(row, ju)) if ju is not None else None
-        if unit_text is None:
-            uv = cell(row, ju)
-            if isinstance(uv, (int, float)) and not isinstance(uv, bool) and not _blank(uv):
+        unit_text = None
+        if ju is not None:
+            uv = row[ju]
+            if uv.__class__ is str:
+                unit_text = uv.strip() or None
+            elif isinstance(uv, (int, float)) and not isinstance(uv, bool) and not _blank(uv):
                 unit_text = _fmt_num(uv)
         if unit_text is None and name_unit:
             unit_text = name_unit
-        st_text = _text(cell(row, js))
-        note_text = _text(cell(row, jnote))
+        st_text = text_at(row, js)
+        note_text = text_at(row, jnote)
         cells = {}
-        for k, v in figs.items():
-            c = _parse_cell(v, i, cols[k], conv, have_evidence)
+        for k, j in mlist:
+            v = row[j]
+            if v is None or v == "":
+                continue
+            c = _parse_cell(v, i, j, conv, have_evidence)
             if c is not None:
                 cells[k] = c
         items.append((i, key, unit_text, rflags, st_text, note_text, cells))

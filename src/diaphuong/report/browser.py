@@ -57,16 +57,23 @@ def _run(extra: list[str], page: Path, *, size=(1400, 2000), timeout: float = 60
     return cp
 
 
-def dump_dom(page: Path, *, lang: str | None = None, **kw) -> str:
-    """The page's DOM serialised after its load event (scripts have run)."""
-    cp = _run(["--dump-dom"], page, url_suffix=f"#lang={lang}" if lang else "", **kw)
+def _hash(lang: str | None, selftest: bool) -> str:
+    parts = ([f"lang={lang}"] if lang else []) + (["selftest"] if selftest else [])
+    return "#" + "&".join(parts) if parts else ""
+
+
+def dump_dom(page: Path, *, lang: str | None = None, selftest: bool = False, **kw) -> str:
+    """The page's DOM serialised after its load event (scripts have run). ``selftest``: the page
+    hovers and clicks a grid cell, sorts the scorecard and switches language, and records the
+    outcome in ``<html data-selftest>``."""
+    cp = _run(["--dump-dom"], page, url_suffix=_hash(lang, selftest), **kw)
     return cp.stdout.decode("utf-8")
 
 
 def screenshot(page: Path, out: Path, *, size=(1400, 2000), lang: str | None = None, **kw) -> Path:
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    _run([f"--screenshot={out}"], page, size=size, url_suffix=f"#lang={lang}" if lang else "", **kw)
+    _run([f"--screenshot={out}"], page, size=size, url_suffix=_hash(lang, False), **kw)
     if not out.is_file():
         raise BrowserError(f"chromium wrote no screenshot to {out}")
     return out

@@ -50,7 +50,7 @@ def _num(v) -> float | None:
         f = float(v)
     except (TypeError, ValueError):
         return None
-    return None if math.isnan(f) else f
+    return f if math.isfinite(f) else None  # NaN / inf cannot travel in JSON; a finding names them
 
 
 def _int(v) -> int:

@@ -33,7 +33,7 @@ LETTER_SUFFIXES = (".docx", ".doc", ".odt", ".pdf", ".txt", ".html", ".md", ".rt
 # ----------------------------------------------------------------------------- formatting
 def fmt_number(v: float | None, digits: int = 2, *, fixed: bool = False, lang: str = "vi") -> str:
     """1234.5 -> '1.234,5' (vi) or '1,234.5' (en); at most ``digits`` decimals (exactly, if fixed)."""
-    if v is None or (isinstance(v, float) and math.isnan(v)):
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return "—"
     s = f"{v:,.{digits}f}"
     if digits and not fixed:
@@ -54,7 +54,7 @@ def _t(key: str, **fmt) -> Markup:
 
 
 def _num(v, digits: int = 2, fixed: bool = False, suffix: str = "") -> Markup:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return Markup('<span class="na">—</span>')
     return Markup('<span class="num" data-v="%s" data-d="%d"%s>%s</span>%s') % (
         repr(float(v)), digits, Markup(' data-x="1"') if fixed else "", fmt_number(v, digits, fixed=fixed), suffix)
@@ -90,6 +90,15 @@ def _unit_names() -> dict[str, str]:
         return {}
 
 
+_STATE_KEY = {"ok": "cycle_ok", "late": "cycle_late", "missing": "cycle_missing", "nodata": "cycle_nodata"}
+
+
+def state_label(state: str) -> str:
+    """A province's state in a cycle as 'vi / en' (for title attributes)."""
+    vi, en = L.ui(_STATE_KEY.get(state, "cycle_nodata"))
+    return f"{vi} / {en}"
+
+
 def _sv(v) -> str:
     """Sort value for a scorecard cell."""
     if v is None:
@@ -117,7 +126,7 @@ def sparkline(points: list[dict], width: int = 96, height: int = 20) -> Markup:
         v = p.get("completeness")
         st = p.get("state")
         label = fmt_number(v, 1, fixed=True) + "%" if v is not None else "—"
-        titles.append(f"{p['cycle']}: {label} ({st})")
+        titles.append(f"{p['cycle']}: {label} ({state_label(st)})")
         if v is None:
             if len(cur) > 1:
                 segs.append(cur)
@@ -169,7 +178,11 @@ def _grid(data: dict) -> tuple[list[dict], list[Markup], dict]:
             short = L.SHORT.get(c["indicator"], (c["indicator"], c["indicator"]))
             groups.append({"indicator": c["indicator"], "span": 1, "short_vi": short[0], "short_en": short[1],
                            "name_vi": c["name_vi"], "name_en": c["name_en"]})
-    files: dict[str, int] = {}
+    pool: dict[str, int] = {}  # repeated strings (files, details, locators, sentences) travel once
+
+    def ix(v):
+        return None if not v else pool.setdefault(v, len(pool))
+
     units_used: set[str] = set()
     cells: dict[str, list] = {}
     rows_html: list[Markup] = []
@@ -180,13 +193,11 @@ def _grid(data: dict) -> tuple[list[dict], list[Markup], dict]:
                 parts.append('<td class="x"></td>')
                 continue
             parts.append(f'<td class="{L.STATUS_CODE.get(cell["status"], "x")}"></td>')
-            fi = None
             if cell.get("unit"):
                 units_used.add(cell["unit"])
-            if cell.get("file"):
-                fi = files.setdefault(cell["file"], len(files))
-            rec = _trim([cell.get("value"), cell.get("text_value"), cell.get("detail"), cell.get("locator"), fi,
-                         cell.get("original"), cell.get("obs_status"), cell.get("sentence"), cell.get("unit")])
+            rec = _trim([cell.get("value"), cell.get("text_value"), ix(cell.get("detail")), ix(cell.get("locator")),
+                         ix(cell.get("file")), cell.get("original"), cell.get("obs_status"), ix(cell.get("sentence")),
+                         cell.get("unit")])
             if rec:
                 cells[f"{ri}.{ci}"] = rec
         rows_html.append(Markup("".join(parts)))  # only fixed class names: nothing from the data
@@ -194,7 +205,7 @@ def _grid(data: dict) -> tuple[list[dict], list[Markup], dict]:
         "cols": [[c["indicator"], c["measure"], c["name_vi"], c["name_en"], *L.MEASURE.get(c["measure"], (c["measure"],) * 2)]
                  for c in cols],
         "rows": [[p["code"], p["name"]] for p in data["provinces"]],
-        "files": list(files),
+        "s": list(pool),
         "cells": cells,
         "st": {L.STATUS_CODE[k]: list(v) for k, v in L.STATUS.items()},
         "os": {k: list(v) for k, v in L.OBS_STATUS.items()},
@@ -227,7 +238,7 @@ def _links(base: Path) -> dict:
 def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(t=_t, bi=_bi, num=_num, unit=_unit, pct=_pct, delta=_delta, spark=sparkline, sv=_sv,
+    env.globals.update(t=_t, bi=_bi, num=_num, unit=_unit, state_label=state_label, pct=_pct, delta=_delta, spark=sparkline, sv=_sv,
                        L=L, cap=LIST_CAP, ui=L.ui)
     return env
 
@@ -246,7 +257,7 @@ def render_html(data: dict, *, base: Path | None = None) -> str:
         d=data, h=data["headline"], hp=data.get("headline_previous"),
         groups=groups, grid_rows=grid_rows, blob=_json_for_script(blob),
         links=_links(base) if base else {"followup": None, "letters": [], "gx": None},
-        csp=csp, css=Markup(css), head_js=Markup(head_js), main_js=Markup(main_js),
+        csp=Markup(csp), css=Markup(css), head_js=Markup(head_js), main_js=Markup(main_js),
     )
 
 
@@ -259,6 +270,7 @@ def render_report(data: dict, out_path: Path) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(html)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the report is meant to be shared
         os.replace(tmp, out_path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

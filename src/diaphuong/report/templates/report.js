@@ -14,6 +14,7 @@
     }
     return fmts[k].format(v);
   }
+  function S(i) { return typeof i === "number" ? D.s[i] : null; }
   function el(tag, cls, text) {
     var e = document.createElement(tag);
     if (cls) e.className = cls;
@@ -33,6 +34,8 @@
     H.lang = l;
     try { localStorage.setItem("diaphuong-lang", l); } catch (e) { }
     renumber();
+    var title = document.querySelector("title");
+    if (title && title.getAttribute("data-" + l)) document.title = title.getAttribute("data-" + l);
     if (pinned) show(pinned[0], pinned[1], detailBox);
   }
   document.getElementById("lang-toggle").addEventListener("click", function () {
@@ -68,12 +71,12 @@
     if (typeof rec[1] === "number") add("text_value", fmt(rec[1], 2) + unit);
     add("original", rec[5]);
     if (rec[6]) add("obs_status", rec[6] + (D.os[rec[6]] ? " — " + L2(D.os[rec[6]]) : ""));
-    add("detail", rec[2]);
+    add("detail", S(rec[2]));
     var src = [];
-    if (typeof rec[4] === "number") src.push(D.files[rec[4]]);
-    if (rec[3]) src.push(rec[3]);
+    if (S(rec[4])) src.push(S(rec[4]));
+    if (S(rec[3])) src.push(S(rec[3]));
     add("source", src.join(" · "));
-    add("sentence", rec[7]);
+    add("sentence", S(rec[7]));
     box.appendChild(dl);
   }
   function cellPos(t) {
@@ -158,6 +161,30 @@
     }
   });
 
-  if (lang() !== "vi") renumber();
+  if (lang() !== "vi") setLang(lang());
+
+  // ---------------------------------------------------------------- self-test (#selftest, used by the browser test)
+  if (/selftest/.test(location.hash)) {
+    var res = [];
+    var td = grid.querySelector("tbody td:not(.x)");
+    if (td) {
+      td.dispatchEvent(new MouseEvent("mouseover", { bubbles: true }));
+      res.push(tip.hidden || !tip.textContent ? "tip-empty" : "tip");
+      td.click();
+      res.push(detailPanel.hidden || !detailBox.textContent ? "detail-empty" : "detail");
+    }
+    var sc = document.getElementById("scorecard");
+    var th = sc.tHead.rows[0].cells[4];
+    th.click();
+    var first = sc.tBodies[0].rows[0].cells[4].getAttribute("data-v");
+    th.click();
+    res.push(th.getAttribute("data-dir") === "desc" ? "sorted" : "unsorted");
+    var n = document.querySelector(".num[data-x]");
+    var before = n ? n.textContent : "";
+    setLang(lang() === "vi" ? "en" : "vi");
+    res.push((n && n.textContent !== before) || !n ? "renumbered" : "not-renumbered");
+    setLang(lang() === "vi" ? "en" : "vi");
+    H.setAttribute("data-selftest", res.join(" ") + " first=" + first);
+  }
   H.setAttribute("data-ready", "1");
 })();

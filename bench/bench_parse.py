@@ -1,0 +1,208 @@
+"""Benchmark of the submission parse stage against a bare python-calamine read.
+
+Generates N submissions (default 1,000; about 60 sheet rows each: the header block, 37 indicator
+rows, section headings, a subtotal, footnotes and signatures) in a temporary folder, in five
+layouts (the template; names instead of codes with reordered columns; growth instead of the
+index; numbers typed as text; units other than the catalog's), then in the same run times:
+
+* bare:  ``CalamineWorkbook.from_path(p)`` + ``to_python()`` of the first sheet, per file;
+* parse: ``read_submission(p, cycle=...)`` per file (format sniffing, zip checks, header and
+  layout detection, indicator matching, number parsing, conversions, the two DataFrames).
+
+Prints files/s, sheet rows/s, observations/s, the peak Python memory of each stage
+(tracemalloc, in a separate pass so it does not slow the timed one), the process's max RSS,
+and the ratio parse/bare (target <= 2).
+
+    .venv/bin/python bench/bench_parse.py [--files 1000] [--repeat 3] [--keep DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import resource
+import shutil
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import xlsxwriter
+from python_calamine import CalamineWorkbook
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from diaphuong.catalog.indicators import indicators  # noqa: E402
+from diaphuong.catalog.provinces import provinces_on  # noqa: E402
+from diaphuong.catalog.units import units  # noqa: E402
+from diaphuong.ingest.submissions import read_submission  # noqa: E402
+
+CYCLE = "2025"
+HEAD = ["STT", "Mã chỉ tiêu", "Tên chỉ tiêu", "Đơn vị tính", "Thực hiện kỳ báo cáo",
+        "Kỳ báo cáo so với cùng kỳ năm trước (%)", "So với kế hoạch năm (%)", "Tình trạng số liệu", "Ghi chú"]
+GROUPS = {"national_accounts": "A. TÀI KHOẢN QUỐC GIA", "industry_trade": "B. CÔNG NGHIỆP, THƯƠNG MẠI",
+          "public_finance": "C. TÀI CHÍNH CÔNG", "investment": "D. ĐẦU TƯ", "prices": "E. GIÁ CẢ"}
+SCALE = {"bn_vnd": ("nghìn tỷ đồng", 1e-3), "mn_usd": ("tỷ USD", 1e-3), "persons": ("nghìn người", 1e-3)}
+
+
+def _vi(x: float) -> str:
+    s = f"{x:,.2f}"
+    return s.replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def make_file(path: Path, rnd: random.Random, prov_name: str, variant: int) -> None:
+    cat = indicators()
+    U = units()
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Bieu_01")
+    num = wb.add_format({"num_format": "#,##0.0#"})
+    ws.write(0, 0, "BÁO CÁO MỘT SỐ CHỈ TIÊU KINH TẾ - XÃ HỘI CHỦ YẾU")
+    ws.write(2, 0, "Tỉnh/thành phố:")
+    ws.write(2, 2, prov_name)
+    ws.write(3, 0, "Kỳ báo cáo:")
+    ws.write(3, 2, "Năm 2025")
+    ws.write(4, 0, "Ngày lập:")
+    ws.write(4, 2, "15/01/2026")
+    order = list(range(9))
+    head = list(HEAD)
+    if variant == 1:  # names instead of codes, columns reordered
+        order = [0, 2, 4, 3, 6, 5, 7, 8]
+        head[2] = "Chỉ tiêu"
+    for j, k in enumerate(order):
+        ws.write(6, j, head[k])
+    r = 7
+    group = None
+    n = 0
+    for key, ind in cat.items():
+        if ind.group != group and ind.group in GROUPS:
+            ws.write(r, 1 if variant != 1 else 1, GROUPS[ind.group])
+            r += 1
+        group = ind.group
+        n += 1
+        lo = ind.value_min if ind.value_min is not None else 0
+        hi = ind.value_max if ind.value_max is not None else 100
+        value = round(rnd.uniform(lo, lo + (hi - lo) / 50), 2)
+        unit = U[ind.unit].name_vi
+        if variant == 4 and ind.unit in SCALE:
+            unit, f = SCALE[ind.unit]
+            value = value * f
+        idx = round(rnd.uniform(95, 115), 1)
+        plan = round(rnd.uniform(40, 110), 1)
+        if variant == 2:
+            idx = round(idx - 100, 1)
+        cells = [n, key, ind.name_vi, unit, value, idx if ind.unit != "pct" else None,
+                 plan if ind.additive else None, rnd.choice(["Ước tính", "Sơ bộ", "Chính thức"]), None]
+        for j, k in enumerate(order):
+            v = cells[k]
+            if v is None:
+                continue
+            if variant == 3 and k in (4, 5, 6):
+                ws.write_string(r, j, _vi(v))
+            elif isinstance(v, (int, float)):
+                ws.write_number(r, j, v, num)
+            else:
+                ws.write_string(r, j, v)
+        r += 1
+        if key == "budget_revenue_local":
+            ws.write(r, 2 if variant != 1 else 1, "Tổng cộng")
+            ws.write_number(r, 4 if variant != 1 else 2, 1.0)
+            r += 1
+    r += 1
+    ws.write(r, 1, "(*) Số liệu ước tính, sẽ cập nhật khi có số chính thức")
+    ws.write(r + 2, 1, "Người lập biểu")
+    ws.write(r + 2, 5, "Thủ trưởng đơn vị")
+    ws.write(r + 6, 1, "Nguyễn Văn A")
+    ws.write(r + 6, 5, "Trần Thị B")
+    wb.close()
+
+
+def generate(folder: Path, n: int, seed: int = 7) -> list[Path]:
+    rnd = random.Random(seed)
+    names = list(provinces_on(__import__("datetime").date(2025, 12, 31))["name_vi"])
+    paths = []
+    for i in range(n):
+        p = folder / f"{i:04d}_submission.xlsx"
+        make_file(p, rnd, names[i % len(names)], i % 5)
+        paths.append(p)
+    return paths
+
+
+def bare(paths: list[Path]) -> int:
+    rows = 0
+    for p in paths:
+        wb = CalamineWorkbook.from_path(str(p))
+        data = wb.get_sheet_by_name(wb.sheet_names[0]).to_python()
+        rows += len(data)
+    return rows
+
+
+def parse(paths: list[Path]) -> tuple[int, int]:
+    obs = q = 0
+    for p in paths:
+        r = read_submission(p, cycle=CYCLE)
+        obs += len(r.observations)
+        q += len(r.quarantine)
+    return obs, q
+
+
+def timed(fn, *a):
+    gc.collect()
+    t = time.perf_counter()
+    out = fn(*a)
+    return time.perf_counter() - t, out
+
+
+def traced_peak(fn, *a) -> int:
+    gc.collect()
+    tracemalloc.start()
+    fn(*a)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--files", type=int, default=1000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--keep", type=Path, default=None)
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="diaphuong-bench-"))
+    try:
+        t0 = time.perf_counter()
+        paths = generate(tmp, args.files)
+        gen = time.perf_counter() - t0
+        size = sum(p.stat().st_size for p in paths)
+        # warm-up: page cache, imports, catalog loading (one file each)
+        bare(paths[:5])
+        parse(paths[:5])
+        tb, tp = [], []
+        rows = obs = q = 0
+        for _ in range(args.repeat):  # interleaved, best of N
+            dt, rows = timed(bare, paths)
+            tb.append(dt)
+            dt, (obs, q) = timed(parse, paths)
+            tp.append(dt)
+        b, p = min(tb), min(tp)
+        mem_b = traced_peak(bare, paths)
+        mem_p = traced_peak(parse, paths)
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        n = len(paths)
+        print(f"files: {n} xlsx, {size / n / 1024:.1f} kB and {rows / n:.0f} sheet rows each "
+              f"(generated in {gen:.1f} s)")
+        print(f"{'stage':<8}{'seconds':>9}{'files/s':>10}{'rows/s':>11}{'obs/s':>10}{'peak MiB':>10}")
+        print(f"{'bare':<8}{b:>9.3f}{n / b:>10.0f}{rows / b:>11.0f}{'-':>10}{mem_b / 2**20:>10.1f}")
+        print(f"{'parse':<8}{p:>9.3f}{n / p:>10.0f}{rows / p:>11.0f}{obs / p:>10.0f}{mem_p / 2**20:>10.1f}")
+        print(f"observations: {obs} ({obs / n:.0f} per file), quarantined cells/rows: {q}")
+        print(f"ratio parse/bare: {p / b:.2f}x (target <= 2.00x); runs bare {['%.3f' % x for x in tb]}, "
+              f"parse {['%.3f' % x for x in tp]}")
+        print(f"process max RSS: {rss:.0f} MiB (peak MiB above: tracemalloc, Python allocations per stage)")
+    finally:
+        if args.keep:
+            shutil.copytree(tmp, args.keep, dirs_exist_ok=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

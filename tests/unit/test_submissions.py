@@ -1,0 +1,554 @@
+"""The department's template and the submission reader: one test per fixture of
+tests/fixtures/submissions/ (built by make_fixtures.py), asserting the exact observations or the
+exact quarantine reason it yields, plus the template writer and the reader's limits."""
+from __future__ import annotations
+
+import hashlib
+import shutil
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from diaphuong import schema
+from diaphuong.errors import LayoutError, UnreadableFile
+from diaphuong.ingest import submissions as sub
+from diaphuong.ingest.submissions import period_from_text, read_submission
+from diaphuong.template import write_template
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "submissions"
+CYCLE = "2026-H1"
+
+
+def read(name, **kw):
+    kw.setdefault("cycle", CYCLE)
+    return read_submission(FIX / name, **kw)
+
+
+def rows(r):
+    """(locator, indicator, measure, value, unit, status, qualifier, flag) in reading order."""
+    o = r.observations
+    out = []
+    for t in o.itertuples(index=False):
+        v = None if t.value is None or t.value != t.value else round(float(t.value), 6)
+        out.append((t.locator, t.indicator, t.measure, v, t.unit, t.status,
+                    t.qualifier if isinstance(t.qualifier, str) else None,
+                    t.flag if isinstance(t.flag, str) else None))
+    return out
+
+
+def base(first_row, *, sheet="Bieu_01", cols="EFG", status=("E", "E", "E", "P"), yoy_flag=None,
+         yoy=(9.2, 12.6, 4.1), flag=None):
+    """What the four base rows (grdp_growth, retail_sales, export_value, budget_revenue) yield."""
+    v, y, p = cols
+    pre = f"{sheet}!" if sheet else ""
+    r = first_row
+    out = [(f"{pre}{v}{r}", "grdp_growth", "value", 7.85, "pct", status[0], None, flag)]
+    for k, (ind, unit, val, plan) in enumerate((("retail_sales", "bn_vnd", 45210.5, 52.3),
+                                               ("export_value", "mn_usd", 1850.4, 48.9),
+                                               ("budget_revenue", "bn_vnd", 12345.6, 61.7))):
+        rr = r + 1 + k
+        out += [(f"{pre}{v}{rr}", ind, "value", val, unit, status[k + 1], None, flag),
+                (f"{pre}{y}{rr}", ind, "yoy_pct", yoy[k], "pct", status[k + 1], None, yoy_flag or flag),
+                (f"{pre}{p}{rr}", ind, "pct_of_plan", plan, "pct", status[k + 1], None, flag)]
+    return out
+
+
+def no_quarantine(r):
+    assert len(r.quarantine) == 0, r.quarantine.to_dict("records")
+
+
+def quarantine(r):
+    return [(t.locator, t.reason) for t in r.quarantine.itertuples(index=False)]
+
+
+# ------------------------------------------------------------------ fixtures: on-template and layouts
+def test_fixture_set_is_complete():
+    files = [p for p in FIX.iterdir() if p.suffix != ".py"]
+    assert len(files) >= 25
+    assert (FIX / "make_fixtures.py").exists()
+
+
+def test_01_on_template():
+    r = read("01_on_template.xlsx")
+    assert (r.province.code, r.province.province_set, r.province_source) == ("48", "2025", "content")
+    assert (r.period, r.sheet) == ("2026-H1", "Bieu_01")
+    assert rows(r) == [
+        ("Bieu_01!E9", "retail_sales", "value", 45210.5, "bn_vnd", "E", None, None),
+        ("Bieu_01!F9", "retail_sales", "yoy_pct", 9.2, "pct", "E", None, None),
+        ("Bieu_01!G9", "retail_sales", "pct_of_plan", 52.3, "pct", "E", None, None),
+        ("Bieu_01!E10", "export_value", "value", 1850.4, "mn_usd", "E", None, None),
+        ("Bieu_01!F10", "export_value", "yoy_pct", 12.6, "pct", "E", None, None),
+        ("Bieu_01!G10", "export_value", "pct_of_plan", 48.9, "pct", "E", None, None),
+        ("Bieu_01!E12", "budget_revenue", "value", 12345.6, "bn_vnd", "P", None, None),
+        ("Bieu_01!F12", "budget_revenue", "yoy_pct", 4.1, "pct", "P", None, None),
+        ("Bieu_01!G12", "budget_revenue", "pct_of_plan", 61.7, "pct", "P", None, None),
+        ("Bieu_01!E20", "grdp_growth", "value", 7.85, "pct", "E", None, None),
+    ]
+    no_quarantine(r)
+    o = r.observations
+    assert list(o.columns) == schema.TABLES["observation"].columns
+    assert set(o["cycle"]) == {CYCLE} and set(o["period"]) == {CYCLE}
+    assert set(o["province_code"]) == {"48"} and set(o["province_set"]) == {"2025"}
+    assert set(o["source_kind"]) == {"submission"}
+    sha = hashlib.sha256((FIX / "01_on_template.xlsx").read_bytes()).hexdigest()
+    assert set(o["source_sha256"]) == {sha} and set(o["source_file"]) == {"01_on_template.xlsx"}
+    assert o.loc[0, "original_value"] == "45210.5" and o.loc[0, "original_unit"] == "tỷ đồng"
+    schema.conform(o, "observation")  # the frame fits the table
+
+
+def test_02_names_not_codes():
+    r = read("02_names_not_codes.xlsx")
+    assert rows(r) == base(8, cols="DEF")
+    assert "columns not found: indicator_code" in r.notes
+    no_quarantine(r)
+
+
+def test_03_columns_reordered():
+    r = read("03_columns_reordered.xlsx")
+    exp = base(8, cols="CGF")
+    assert rows(r) == exp
+    no_quarantine(r)
+
+
+def test_04_columns_renamed():
+    assert rows(read("04_columns_renamed.xlsx")) == base(8)
+
+
+def test_05_english_headers():
+    r = read("05_english_headers.xlsx")
+    assert rows(r) == base(5)
+    assert (r.province.code, r.period) == ("48", "2026-H1")
+
+
+def test_06_columns_missing_and_extra():
+    r = read("06_columns_missing_extra.xlsx")
+    assert rows(r) == [
+        ("Bieu_01!D8", "retail_sales", "value", 45210.5, "bn_vnd", "A", None, None),
+        ("Bieu_01!F8", "retail_sales", "pct_of_plan", 52.3, "pct", "A", None, None),
+        ("Bieu_01!D9", "export_value", "value", 1850.4, "mn_usd", "A", None, None),
+        ("Bieu_01!F9", "export_value", "pct_of_plan", 48.9, "pct", "A", None, None),
+    ]
+    assert "columns not found: unit, yoy_index, status" in r.notes
+    assert "columns ignored: E 'Người nhập'" in r.notes
+    assert any("'Kế hoạch năm 2026' (the plan amount) not read" in n for n in r.notes)
+
+
+def test_07_multirow_merged_header():
+    r = read("07_multirow_merged_header.xlsx")
+    # "Ước thực hiện 6 tháng" heads the value column: every figure is an estimate
+    assert rows(r) == base(9, status=("E", "E", "E", "E"))
+    assert "header on 2 rows (7-8)" in r.notes
+
+
+def test_08_header_block_elsewhere():
+    r = read("08_header_block_elsewhere.xlsx")
+    assert (r.province.code, r.province_source, r.period) == ("52", "content", "2026-H1")
+    assert rows(r) == base(2)
+
+
+def test_09_several_sheets():
+    r = read("09_several_sheets.xlsx")
+    assert r.sheet == "Bieu_01"
+    assert rows(r) == base(8)
+    assert r.notes == ["sheet 'Bieu_01' read: it has 4 indicator rows; not read: 'Nhap_cu' (1 rows)"]
+
+
+def test_10_blank_and_subtotal_rows():
+    r = read("10_blank_subtotal_rows.xlsx")
+    assert rows(r) == [
+        ("Bieu_01!E9", "grdp_growth", "value", 7.85, "pct", "E", None, None),
+        ("Bieu_01!E11", "retail_sales", "value", 45210.5, "bn_vnd", "E", None, None),
+        ("Bieu_01!F11", "retail_sales", "yoy_pct", 9.2, "pct", "E", None, None),
+        ("Bieu_01!G11", "retail_sales", "pct_of_plan", 52.3, "pct", "E", None, None),
+        ("Bieu_01!E12", "export_value", "value", 1850.4, "mn_usd", "E", None, None),
+        ("Bieu_01!F12", "export_value", "yoy_pct", 12.6, "pct", "E", None, None),
+        ("Bieu_01!G12", "export_value", "pct_of_plan", 48.9, "pct", "E", None, None),
+        ("Bieu_01!E15", "budget_revenue", "value", 12345.6, "bn_vnd", "P", None, None),
+        ("Bieu_01!F15", "budget_revenue", "yoy_pct", 4.1, "pct", "P", None, None),
+        ("Bieu_01!G15", "budget_revenue", "pct_of_plan", 61.7, "pct", "P", None, None),
+        ("Bieu_01!E16", "budget_revenue_domestic", "value", 10980.2, "bn_vnd", "P", None, None),
+        ("Bieu_01!F16", "budget_revenue_domestic", "yoy_pct", 3.5, "pct", "P", None, None),
+    ]
+    assert "1 subtotal or grouping rows skipped" in r.notes
+    no_quarantine(r)
+
+
+def test_11_growth_written_instead_of_index():
+    r = read("11_growth_not_index.xlsx")
+    assert rows(r) == base(8, yoy_flag="growth_not_index")
+    assert any("3 of 3 figures are growth rates" in n for n in r.notes)
+
+
+def test_12_units_converted():
+    r = read("12_units_converted.xlsx")
+    assert rows(r) == [
+        ("Bieu_01!E8", "retail_sales", "value", 45210.5, "bn_vnd", "E", None, "unit_converted"),
+        ("Bieu_01!F8", "retail_sales", "yoy_pct", 9.2, "pct", "E", None, None),
+        ("Bieu_01!G8", "retail_sales", "pct_of_plan", 52.3, "pct", "E", None, None),
+        ("Bieu_01!E9", "export_value", "value", 1850.4, "mn_usd", "E", None, "unit_converted"),
+        ("Bieu_01!F9", "export_value", "yoy_pct", 12.6, "pct", "E", None, None),
+        ("Bieu_01!G9", "export_value", "pct_of_plan", 48.9, "pct", "E", None, None),
+        ("Bieu_01!E10", "budget_revenue", "value", 12345.6, "bn_vnd", "P", None, "unit_converted"),
+        ("Bieu_01!F10", "budget_revenue", "yoy_pct", 4.1, "pct", "P", None, None),
+        ("Bieu_01!G10", "budget_revenue", "pct_of_plan", 61.7, "pct", "P", None, None),
+        ("Bieu_01!E11", "visitors", "value", 2500.0, "th_visits", "E", None, "unit_converted"),
+        ("Bieu_01!F11", "visitors", "yoy_pct", 18.0, "pct", "E", None, None),
+        ("Bieu_01!E12", "jobs_created", "value", 25300.0, "persons", "E", None, "unit_converted"),
+        ("Bieu_01!F12", "jobs_created", "yoy_pct", 1.2, "pct", "E", None, None),
+        ("Bieu_01!G12", "jobs_created", "pct_of_plan", 50.6, "pct", "E", None, None),
+    ]
+    o = r.observations.set_index("locator")
+    assert (o.loc["Bieu_01!E8", "original_value"], o.loc["Bieu_01!E8", "original_unit"]) == ("45.2105", "nghìn tỷ đồng")
+    assert (o.loc["Bieu_01!E9", "original_value"], o.loc["Bieu_01!E9", "original_unit"]) == ("1.8504", "tỷ USD")
+    assert o.loc["Bieu_01!E10", "original_unit"] == "triệu đồng"
+
+
+def test_13_numbers_as_text_vietnamese():
+    r = read("13_numbers_as_text_vi.xlsx")
+    assert rows(r) == [
+        ("Bieu_01!E8", "grdp_growth", "value", 7.85, "pct", "E", None, None),
+        ("Bieu_01!E9", "retail_sales", "value", 45210.5, "bn_vnd", "E", None, None),
+        ("Bieu_01!F9", "retail_sales", "yoy_pct", 9.2, "pct", "E", None, None),
+        ("Bieu_01!G9", "retail_sales", "pct_of_plan", 52.3, "pct", "E", None, None),
+        # "1.234" alone reads both ways; the file's "45.210,5" settles the convention
+        ("Bieu_01!E10", "new_enterprises", "value", 1234.0, "enterprises", "E", None, None),
+        ("Bieu_01!F10", "new_enterprises", "yoy_pct", 8.0, "pct", "E", None, None),
+    ]
+    assert r.observations.loc[1, "original_value"] == "45.210,5"
+
+
+def test_14_english_numbers_csv():
+    r = read("14_english_numbers.csv")
+    assert r.sheet is None
+    assert rows(r) == [
+        ("E4", "retail_sales", "value", 45210.5, "bn_vnd", "A", None, None),
+        ("F4", "retail_sales", "yoy_pct", 9.2, "pct", "A", None, None),
+        ("G4", "retail_sales", "pct_of_plan", 52.3, "pct", "A", None, None),
+        ("E5", "export_value", "value", 1850.4, "mn_usd", "A", None, None),
+        ("F5", "export_value", "yoy_pct", 12.6, "pct", "A", None, None),
+        ("G5", "export_value", "pct_of_plan", 48.9, "pct", "A", None, None),
+        ("E6", "new_enterprises", "value", 1234.0, "enterprises", "A", None, None),
+        ("F6", "new_enterprises", "yoy_pct", 8.0, "pct", "A", None, None),
+    ]
+    assert "numbers written the English way (1,234.5)" in r.notes
+
+
+def test_15_ambiguous_number_is_flagged():
+    r = read("15_ambiguous_number.csv")
+    assert rows(r) == [
+        ("E4", "new_enterprises", "value", 1234.0, "enterprises", "A", None, "ambiguous_number"),
+        ("E5", "fdi_projects", "value", 25.0, "projects", "A", None, None),
+    ]
+
+
+def test_16_percent_cells():
+    r = read("16_percent_cells.xlsx")
+    exp = base(8)
+    exp = [(loc, ind, m, v, u, s, q, "percent_cell" if m != "value" else f) for loc, ind, m, v, u, s, q, f in exp]
+    assert rows(r) == exp
+
+
+def test_17_footnote_marks():
+    r = read("17_footnote_marks.xlsx")
+    assert rows(r) == [
+        ("Bieu_01!E8", "retail_sales", "value", 45210.5, "bn_vnd", "E", None, "footnote"),
+        ("Bieu_01!F8", "retail_sales", "yoy_pct", 9.2, "pct", "E", None, None),
+        ("Bieu_01!G8", "retail_sales", "pct_of_plan", 52.3, "pct", "E", None, None),
+        ("Bieu_01!E9", "budget_revenue", "value", 12345.6, "bn_vnd", "P", None, "footnote"),
+        ("Bieu_01!F9", "budget_revenue", "yoy_pct", 4.1, "pct", "P", None, None),
+        ("Bieu_01!G9", "budget_revenue", "pct_of_plan", 61.7, "pct", "P", None, None),
+    ]
+    no_quarantine(r)
+
+
+def test_18_table_symbols():
+    r = read("18_table_symbols.xlsx")
+    assert rows(r) == [
+        ("Bieu_01!E8", "fdi_projects", "value", None, "projects", "A", "nil", None),
+        ("Bieu_01!F8", "fdi_projects", "yoy_pct", None, "pct", "A", "nil", None),
+        ("Bieu_01!E9", "export_value", "value", None, "mn_usd", "M", "not_available", None),
+        ("Bieu_01!F9", "export_value", "yoy_pct", None, "pct", "M", "not_available", None),
+        ("Bieu_01!G9", "export_value", "pct_of_plan", 48.9, "pct", "E", None, None),
+        ("Bieu_01!E10", "budget_revenue_import_export", "value", None, "bn_vnd", "M", "not_applicable", None),
+        ("Bieu_01!F10", "budget_revenue_import_export", "yoy_pct", None, "pct", "M", "not_applicable", None),
+    ]
+    assert list(r.observations["original_value"][:4]) == ["-", "-", "..", "..."]
+
+
+def test_19_status_words():
+    r = read("19_status_words.xlsx")
+    assert [(t[1], t[5], t[7]) for t in rows(r)] == [
+        ("grdp_growth", "E", None), ("retail_sales", "P", None), ("export_value", "F", None),
+        ("budget_revenue", "A", None), ("import_value", "P", None),  # from the note
+        ("new_enterprises", "A", "status_unrecognised"),
+    ]
+
+
+def test_20_status_in_header():
+    r = read("20_status_in_header.xlsx")
+    assert rows(r) == base(7, status=("E", "E", "E", "E"))
+
+
+def test_21_formulas_read_as_cached_values():
+    r = read("21_formulas.xlsx")
+    assert rows(r) == [
+        ("Bieu_01!E8", "budget_revenue", "value", 12345.6, "bn_vnd", "P", None, None),
+        ("Bieu_01!F8", "budget_revenue", "yoy_pct", 4.1, "pct", "P", None, None),
+        ("Bieu_01!G8", "budget_revenue", "pct_of_plan", 61.7, "pct", "P", None, None),
+        ("Bieu_01!E9", "budget_revenue_domestic", "value", 10980.2, "bn_vnd", "P", None, None),
+        ("Bieu_01!F9", "budget_revenue_domestic", "yoy_pct", 3.5, "pct", "P", None, None),
+        ("Bieu_01!E10", "budget_revenue_import_export", "value", 1365.4, "bn_vnd", "P", None, None),
+        ("Bieu_01!F10", "budget_revenue_import_export", "yoy_pct", 9.8, "pct", "P", None, None),
+    ]
+
+
+# ------------------------------------------------------------------ cells and rows sent to quarantine
+def test_22_unparseable_cell_quarantined_rest_loads():
+    r = read("22_unparseable_cell.xlsx")
+    assert quarantine(r) == [("Bieu_01!E9", "not_a_number")]
+    q = r.quarantine.iloc[0]
+    assert q["raw_value"] == "chưa có số liệu" and q["file"] == "22_unparseable_cell.xlsx"
+    assert q["province_code"] == "48" and q["cycle"] == CYCLE
+    assert list(r.quarantine.columns) == schema.TABLES["quarantine"].columns
+    assert [(t[0], t[1], t[2], t[3]) for t in rows(r)] == [
+        ("Bieu_01!E8", "retail_sales", "value", 45210.5), ("Bieu_01!F8", "retail_sales", "yoy_pct", 9.2),
+        ("Bieu_01!G8", "retail_sales", "pct_of_plan", 52.3), ("Bieu_01!F9", "export_value", "yoy_pct", 12.6),
+        ("Bieu_01!G9", "export_value", "pct_of_plan", 48.9)]
+
+
+def test_23_unknown_indicator_row():
+    r = read("23_unknown_indicator.xlsx")
+    assert quarantine(r) == [("Bieu_01!C9", "unknown_indicator")]
+    assert "Số km đường giao thông" in r.quarantine.iloc[0]["raw_value"]
+    assert [t[1] for t in rows(r)] == ["export_value"] * 3
+
+
+def test_24_unit_mismatch_and_unknown_unit():
+    r = read("24_unit_mismatch.xlsx")
+    assert quarantine(r) == [("Bieu_01!D8", "unit_mismatch"), ("Bieu_01!D9", "unknown_unit")]
+    assert rows(r) == [
+        ("Bieu_01!F8", "export_value", "yoy_pct", 12.6, "pct", "E", None, None),
+        ("Bieu_01!F9", "retail_sales", "yoy_pct", 9.2, "pct", "E", None, None),
+    ]
+
+
+def test_25_duplicate_row():
+    r = read("25_duplicate_row.xlsx")
+    assert quarantine(r) == [("Bieu_01!C9", "duplicate_indicator")]
+    assert [(t[0], t[3]) for t in rows(r)] == [("Bieu_01!E8", 1850.4), ("Bieu_01!F8", 12.6), ("Bieu_01!G8", 48.9)]
+
+
+def test_26_fuzzy_names_reported():
+    r = read("26_fuzzy_names.xlsx")
+    assert rows(r) == [
+        ("Bieu_01!D8", "export_value", "value", 1850.4, "mn_usd", "A", None, "fuzzy_match"),
+        ("Bieu_01!D9", "budget_revenue", "value", 12345.6, "bn_vnd", "A", None, "fuzzy_match"),
+    ]
+    assert any(n.startswith("fuzzy indicator matches: row 8: 'Kim nghạch xuất khẩu hàng hóa' -> export_value")
+               for n in r.notes)
+
+
+def test_27_rate_written_as_index():
+    r = read("27_index_in_value.xlsx")
+    assert rows(r) == [
+        ("Bieu_01!E8", "grdp_growth", "value", 7.85, "pct", "E", None, "index_as_change"),
+        ("Bieu_01!E9", "cpi_avg", "value", 3.2, "pct", "A", None, "index_as_change"),
+    ]
+
+
+def test_28_period_stated_in_the_file():
+    r = read("28_period_stated.xlsx")
+    assert r.period == "2026-Q1"
+    assert set(r.observations["period"]) == {CYCLE}  # the cycle (folder) decides; the caller compares
+    r2 = read("28_period_stated.xlsx", cycle=None)
+    assert set(r2.observations["cycle"]) == {"2026-Q1"} and set(r2.observations["period"]) == {"2026-Q1"}
+
+
+def test_29_template_2024_quirk_from_layouts():
+    r = read("29_template_2024_quirk.xlsx")
+    assert "layout quirks applied: template_2024" in r.notes
+    assert [(t[0], t[2], t[3], t[7]) for t in rows(r) if t[2] == "yoy_pct"] == [
+        ("Bieu_01!F7", "yoy_pct", 60.5, "growth_not_index"),
+        ("Bieu_01!F8", "yoy_pct", 75.0, "growth_not_index"),
+        ("Bieu_01!F9", "yoy_pct", 9.2, "growth_not_index"),
+    ]
+
+
+# ------------------------------------------------------------------ other formats and encodings
+@pytest.mark.parametrize("name", ["30_legacy.xls", "31_ods.ods"])
+def test_legacy_xls_and_ods(name):
+    r = read(name)
+    assert r.province.code == "48" and r.sheet == "Bieu_01"
+    assert rows(r) == base(8)
+
+
+@pytest.mark.parametrize("name", ["32_utf8_bom.csv", "33_utf16.csv", "34_cp1258.csv"])
+def test_csv_encodings(name):
+    r = read(name)
+    assert (r.province.code, r.period, r.sheet) == ("48", "2026-H1", None)
+    assert rows(r) == base(5, sheet=None)
+    assert list(r.observations["original_value"][:2]) == ["7,85", "45210,5"]
+
+
+# ------------------------------------------------------------------ province from the file name
+def test_province_from_code_prefix():
+    r = read("48_code_prefix_no_header.xlsx")
+    assert (r.province.code, r.province_source) == ("48", "file_name")
+    assert rows(r) == base(2)
+
+
+def test_province_from_name_in_file_name():
+    r = read("bao_cao_bac_ninh_no_header.xlsx")
+    assert (r.province.code, r.province.province_set, r.province_source) == ("24", "2025", "file_name")
+
+
+def test_no_province_anywhere():
+    r = read("no_province_anywhere.xlsx")
+    assert r.province is None and r.province_source is None
+    assert r.observations["province_code"].isna().all()
+    assert len(r.observations) == 10
+
+
+def test_province_by_the_old_list_before_the_merger(tmp_path):
+    p = tmp_path / "bao_cao_bac_giang.xlsx"
+    shutil.copy(FIX / "no_province_anywhere.xlsx", p)
+    r = read_submission(p, cycle="2024-H1")
+    assert (r.province.code, r.province.province_set) == ("24", "2008")
+
+
+# ------------------------------------------------------------------ whole files refused
+@pytest.mark.parametrize("name, exc, reason", [
+    ("xx_empty.xlsx", UnreadableFile, "empty"),
+    ("xx_empty_workbook.xlsx", UnreadableFile, "empty"),
+    ("xx_not_a_spreadsheet.xlsx", UnreadableFile, "not_a_spreadsheet"),
+    ("xx_word_document.xlsx", UnreadableFile, "not_a_spreadsheet"),
+    ("xx_corrupt.xlsx", UnreadableFile, "corrupt"),
+    ("xx_encrypted.xlsx", UnreadableFile, "encrypted"),
+    ("xx_zip_bomb.xlsx", UnreadableFile, "zip_bomb"),
+    ("xx_too_many_cells.xlsx", UnreadableFile, "too_many_cells"),
+    ("xx_binary.csv", UnreadableFile, "binary"),
+    ("xx_no_table.xlsx", LayoutError, "no_table"),
+    ("xx_no_indicator_rows.xlsx", LayoutError, "no_indicator_rows"),
+])
+def test_whole_file_refused(name, exc, reason):
+    with pytest.raises(exc) as ei:
+        read(name)
+    assert ei.value.reason == reason
+    assert ei.value.file == name
+    assert name in str(ei.value)
+
+
+def test_cell_count_checked_after_loading(monkeypatch):
+    monkeypatch.setitem(sub.LIMITS, "cells", 50)
+    with pytest.raises(UnreadableFile) as ei:
+        read("01_on_template.xlsx")
+    assert ei.value.reason == "too_many_cells"
+
+
+def test_raw_file_never_modified():
+    p = FIX / "12_units_converted.xlsx"
+    before = (p.read_bytes(), p.stat().st_mtime_ns)
+    read("12_units_converted.xlsx")
+    assert (p.read_bytes(), p.stat().st_mtime_ns) == before
+
+
+def test_source_file_and_sha_passed_through():
+    r = read("01_on_template.xlsx", source_file="2026-H1/submissions/48.xlsx", sha256="abc")
+    assert set(r.observations["source_file"]) == {"2026-H1/submissions/48.xlsx"}
+    assert set(r.observations["source_sha256"]) == {"abc"}
+
+
+# ------------------------------------------------------------------ layouts.yaml is data
+def test_new_alias_in_layouts_yaml_needs_no_code(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    data.mkdir()
+    src = sub.DATA
+    shutil.copy(src / "template.yaml", data / "template.yaml")
+    shutil.copy(src / "name_variants.csv", data / "name_variants.csv")
+    text = (src / "layouts.yaml").read_text(encoding="utf-8")
+    text = text.replace("  value: [", "  value: [con số thực tế, ")
+    (data / "layouts.yaml").write_text(text, encoding="utf-8")
+    f = tmp_path / "odd.csv"
+    f.write_text("Tỉnh/thành phố:;Huế\nKỳ báo cáo:;Quý II năm 2026\nMã chỉ tiêu;Con số thực tế\n"
+                 "export_value;950,5\n", encoding="utf-8")
+    with pytest.raises(LayoutError):
+        read_submission(f, cycle="2026-Q2")
+    monkeypatch.setattr(sub, "DATA", data)
+    for fn in (sub.layouts, sub._layout_with):
+        fn.cache_clear()
+    try:
+        r = read_submission(f, cycle="2026-Q2")
+        assert rows(r) == [("B4", "export_value", "value", 950.5, "mn_usd", "A", None, None)]
+        assert r.province.code == "46" and r.period == "2026-Q2"
+    finally:
+        monkeypatch.undo()
+        for fn in (sub.layouts, sub._layout_with):
+            fn.cache_clear()
+
+
+# ------------------------------------------------------------------ periods in words
+@pytest.mark.parametrize("text, code", [
+    ("6 tháng đầu năm 2026", "2026-H1"), ("6 tháng cuối năm 2025", "2025-H2"), ("Quý II/2025", "2025-Q2"),
+    ("Quý IV năm 2024", "2024-Q4"), ("Tháng 9 năm 2025", "2025-09"), ("tháng 10/2026", "2026-10"),
+    ("9 tháng năm 2024", "2024-9M"), ("9 tháng đầu năm 2024", "2024-9M"), ("Năm 2025", "2025"),
+    ("Ước tính 6 tháng đầu năm 2026", "2026-H1"), ("2025-Q3", "2025-Q3"), ("H1 2026", "2026-H1"),
+    ("không rõ", None),
+])
+def test_period_from_text(text, code):
+    assert period_from_text(text) == code
+
+
+# ------------------------------------------------------------------ the template
+def test_template_layout_and_round_trip(tmp_path):
+    from python_calamine import CalamineWorkbook
+
+    from diaphuong.catalog.indicators import required_for
+    from diaphuong.template import template_spec
+
+    p = write_template(tmp_path / "t.xlsx", "2025-9M", "79", prepared_on=date(2025, 10, 3),
+                       values={"export_value": {"value": 30500.25, "yoy_pct": 12.5, "status": "Sơ bộ",
+                                                "note": "số liệu Hải quan"},
+                               "population": {"value": 9500.0}})
+    wb = CalamineWorkbook.from_path(p)
+    assert wb.sheet_names == ["Bieu_01"]
+    g = wb.get_sheet_by_name("Bieu_01").to_python(skip_empty_area=False)
+    spec = template_spec()
+    assert g[0][0] == spec["title"]
+    assert g[2][:3] == ["Tỉnh/thành phố:", "", "Thành phố Hồ Chí Minh"]
+    assert g[3][:3] == ["Kỳ báo cáo:", "", "9 tháng năm 2025"]
+    assert g[4][:3] == ["Ngày lập:", "", "03/10/2025"]
+    assert g[6] == [c["label"] for c in spec["columns"]]
+    req = list(dict.fromkeys(required_for("nine_months")["indicator"]))
+    codes = [row[1] for row in g[7:]]
+    extra = [] if "population" in req else ["population"]
+    assert codes == req + extra
+    assert [row[0] for row in g[7:]] == list(range(1, len(codes) + 1))
+    r = read_submission(p, cycle="2025-9M")
+    assert r.province.code == "79"
+    assert rows(r) == [
+        (f"Bieu_01!E{8 + codes.index('export_value')}", "export_value", "value", 30500.25, "mn_usd", "P", None, None),
+        (f"Bieu_01!F{8 + codes.index('export_value')}", "export_value", "yoy_pct", 12.5, "pct", "P", None, None),
+        (f"Bieu_01!E{8 + codes.index('population')}", "population", "value", 9500.0, "th_persons", "A", None, None),
+    ]
+    with zipfile.ZipFile(p) as z:
+        xml = z.read("xl/worksheets/sheet1.xml").decode()
+    assert xml.count("<dataValidation ") == len(codes) + 1  # one unit list per row, one status list
+    assert '"Ước tính,Sơ bộ,Chính thức"' in xml
+    assert '"triệu USD' in xml or "triệu USD" in xml
+
+
+def test_template_without_province_and_with_symbols(tmp_path):
+    p = write_template(tmp_path / "blank.xlsx", "2026-03", values={"cpi_mom": {"value": "-"}},
+                       prepared_on=date(2026, 4, 2))
+    r = read_submission(p, cycle="2026-03")
+    assert r.province is None
+    assert [(t[1], t[2], t[3], t[5], t[6]) for t in rows(r)] == [("cpi_mom", "value", None, "A", "nil")]
+
+
+def test_template_rejects_unknown_indicator(tmp_path):
+    from diaphuong.errors import UnknownIndicator
+
+    with pytest.raises(UnknownIndicator):
+        write_template(tmp_path / "x.xlsx", "2026-H1", values={"gdp": {"value": 1.0}})
