@@ -85,7 +85,7 @@ def process_cycle(settings: Settings, cycle: str, parameters: dict) -> dict:
         export(settings)
     with timer.stage("report"):
         report_path = report(settings, cycle)
-    row = pipeline.summary_row(cycle, chk.completeness, loaded, batch.frames["finding"],
+    row = pipeline.summary_row(cycle, batch.frames["completeness"], loaded, batch.frames["finding"],
                                settings.duckdb_path, report_path)
     row["timings"] = timer.timings
     return row

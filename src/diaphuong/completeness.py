@@ -31,7 +31,7 @@ import json
 import os
 import re
 import unicodedata
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path, PurePosixPath
 

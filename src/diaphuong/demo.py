@@ -665,7 +665,8 @@ def _compose_report(code: str, name_vi: str, p: Period, values: dict, status: st
         e = values[ind]
         factor = _share(cum_period, _W_GENERAL) / _share(p, _W_GENERAL) * r.uniform(0.98, 1.02)
         n = cum_period.last_month
-        d.add(f" Tính chung {n} tháng {'đầu năm' if n < 12 else 'năm ' + str(y)}, {label} {_est(r, status, 'amt')} ")
+        when = f"{n} tháng đầu năm" if n < 12 else f"cả năm {y}"
+        d.add(f" Tính chung {when}, {label} {_est(r, status, 'amt')} ")
         d.amt(ind, value=e["value"] * factor, kind="cumulative", period=cum_period.code, status=status)
         if e.get("yoy_pct") is not None:
             d.add(", ")
@@ -1560,6 +1561,8 @@ def _write_cycle(out_dir: Path, cycle: str, seed: int, mess: bool, report_format
         "generator": GENERATOR_VERSION, "cycle": p.code, "seed": seed, "mess": mess,
         "province_set": p.province_set, "period_start": p.start.isoformat(), "period_end": p.end.isoformat(),
         "cutoff": cal.cutoff.isoformat(), "deadline": cal.deadline.isoformat(),
+        "provinces_count": len(codes), "files_count": len(files),
+        "mess_count": sum(len(v) for v in truth_mess.values()),
         "provinces_expected": codes, "submission_indicators": sub_keys,
         "report_formats": list(formats),
         "pdf": {"written": "pdf" in formats, "font": str(FONT_PATH), "note": pdf_note},

@@ -207,10 +207,12 @@ def followup_rows(cycle: str, reporting_status: pd.DataFrame, completeness: pd.D
             elif st == "invalid":
                 detail = "Số liệu bị loại khi kiểm tra: " + _s(r.get("detail"))
             elif st == "conflict":
-                detail = (f"Báo cáo lời văn ghi {fmt_vi(r.get('text_value'), 4)}, biểu ghi {fmt_vi(r.get('value'), 4)}"
-                          " (chênh lệch vượt mức làm tròn)")
+                ind, meas = r["indicator"], r["measure"]
+                detail = (f"Báo cáo lời văn ghi {_with_unit(r.get('text_value'), ind, meas)}, biểu ghi "
+                          f"{_with_unit(r.get('value'), ind, meas)} (chênh lệch vượt mức làm tròn)")
             else:
-                detail = f"Báo cáo lời văn ghi {fmt_vi(r.get('text_value'), 4)}; đề nghị bổ sung vào biểu số liệu"
+                detail = (f"Báo cáo lời văn ghi {_with_unit(r.get('text_value'), r['indicator'], r['measure'])}; "
+                          "đề nghị bổ sung vào biểu số liệu")
             rows.append(base(code, kind=st, detail=detail, **common))
     if len(subs) and "received_at_source" in subs.columns:
         for r in subs[subs["received_at_source"] == "mtime"].to_dict("records"):

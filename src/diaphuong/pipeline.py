@@ -107,6 +107,7 @@ def _submission_row(plan_cycle_: str, f: dict, cal) -> dict:
         "days_late": late, "working_days_late": wlate, "outcome": "accepted",
         "province_code": None, "province_set": None, "province_source": None,
         "error": None, "observations": 0, "quarantined_rows": 0, "note": None,
+        "sender": f.get("sender"),
     }
 
 
@@ -253,6 +254,13 @@ def assemble(cycle: str, results: list[FileResult], inbox_errors: list[InputErro
     current = current.drop_duplicates(subset=[c for c in ("period", "province_code", "indicator", "measure",
                                                           "source_kind", "source_sha256", "locator") if c in current])
     subs["cycle"] = cycle
+    # a file quarantined before its header was read still belongs to a province: its name or sender
+    from diaphuong.completeness import attribute_files
+
+    subs = attribute_files(subs, cycle).drop(columns=["sender"], errors="ignore")
+    if len(q) and "province_code" in q.columns:
+        by_path = dict(zip(subs["path"], subs["province_code"]))
+        q["province_code"] = q["province_code"].where(q["province_code"].notna(), q["file"].map(by_path))
     return Assembled(subs.reset_index(drop=True), current.reset_index(drop=True), old.reset_index(drop=True), q)
 
 
@@ -321,7 +329,10 @@ def check_reporting(plan: CyclePlan, asm: Assembled) -> Checked:
     from diaphuong.reconcile import reconcile
 
     rec = reconcile(asm.observations)
-    status = comp.reporting_status(plan.cycle, asm.submissions, asm.observations, asm.quarantine, rec,
+    # earlier files of a resubmitting province count for timeliness: a cell first sent on time
+    # stays on time when a later file corrects it
+    every = pd.concat([asm.observations, asm.observations_superseded], ignore_index=True)
+    status = comp.reporting_status(plan.cycle, asm.submissions, every, asm.quarantine, rec,
                                    not_applicable=not_applicable())
     compl = comp.completeness(plan.cycle, asm.submissions, status)
     findings = comp.completeness_findings(plan.cycle, asm.submissions, status, compl, rec)
@@ -379,9 +390,12 @@ def build_batch(plan: CyclePlan, asm: Assembled, chk: Checked, val: Validated, t
         m = [(p, i, me) in keys for p, i, me in zip(status["province_code"], status["indicator"], status["measure"])]
         status.loc[m, "status"] = "invalid"
         status.loc[m, "detail"] = "critical validation finding"
+    from diaphuong.completeness import completeness as compute_completeness
+
+    compl = compute_completeness(plan.cycle, asm.submissions, status)
     findings = pd.concat([f for f in (chk.findings, val.findings) if f is not None and len(f)] or
                          [schema.empty_frame("finding")], ignore_index=True)
-    for df in (status, chk.completeness, findings, val.suite_results):
+    for df in (status, compl, findings, val.suite_results):
         df["run_id"] = plan.run_id
     subs = asm.submissions.copy()
     subs["run_id"] = plan.run_id
@@ -390,11 +404,11 @@ def build_batch(plan: CyclePlan, asm: Assembled, chk: Checked, val: Validated, t
     cycle_row = pd.DataFrame([{
         "cycle": plan.cycle, "cycle_kind": per.requirement_kind, "period_start": per.start, "period_end": per.end,
         "cutoff": cal.cutoff, "deadline": cal.deadline, "province_set": per.province_set,
-        "expected_reports": int(chk.completeness["expected_reports"].fillna(0).sum()) if len(chk.completeness) else 0,
+        "expected_reports": int(compl["expected_reports"].fillna(0).sum()) if len(compl) else 0,
         "run_id": plan.run_id,
     }])
     frames = {"cycle": cycle_row, "submission": subs, "quarantine": q, "reporting_status": status,
-              "completeness": chk.completeness, "finding": findings, "suite_result": val.suite_results}
+              "completeness": compl, "finding": findings, "suite_result": val.suite_results}
     run_row = {
         "run_id": plan.run_id, "cycle": plan.cycle, "started_at": plan.started_at,
         "finished_at": datetime.now(timezone.utc),

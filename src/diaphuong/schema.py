@@ -173,6 +173,8 @@ _table(Table("quarantine", "Rejected files, rows and cells, with the reason", (
     F("reason", "VARCHAR", "Reason code", nullable=False),
     F("message", "VARCHAR", "Plain-words explanation"),
     F("raw_value", "VARCHAR", "What the cell or row said"),
+    F("indicator", "VARCHAR", "Indicator of the rejected cell or row, when known"),
+    F("measure", "VARCHAR", "Measure of the rejected cell, when known"),
     _PROV, _RUN,
 ), key=("cycle", "file", "locator", "reason")))
 

@@ -19,7 +19,6 @@ Cycle 2025-H2 (34 units, deadline Mon 2025-12-22 after the Saturday 20th), two r
 import json
 import os
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
 import duckdb
 import pandas as pd

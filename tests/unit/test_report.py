@@ -90,6 +90,9 @@ def _warehouse() -> duckdb.DuckDBPyConnection:
              "days_late": late, "outcome": "accepted",
              "note": ("Ghi chú: " + XSS_SCRIPT + " " + XSS_IMG) if code == "02" else None}
             for code, late in received[cycle].items() if late is not None])
+    # 04 sent only a report text, late: not a report of the cycle's spreadsheet
+    insert(con, "submission", [{"sha256": "d" * 64, "cycle": "2025-Q2", "province_code": "04", "kind": "report",
+                                "path": "reports/04_2025-Q2.txt", "days_late": 9, "outcome": "accepted"}])
     # 2025-Q2: a second run revises 01's retail sales and withdraws 02's grdp growth
     con.execute("INSERT INTO run (run_id, cycle, started_at) VALUES ('2025-Q2-r2', '2025-Q2', TIMESTAMPTZ '2025-07-20 10:00:00+07')")
     con.execute("""UPDATE observation SET superseded_by_run = '2025-Q2-r2' WHERE cycle = '2025-Q2'
@@ -166,7 +169,8 @@ def test_scorecard_worst_first_with_trend(data):
     sc = data["scorecard"]
     assert [s["code"] for s in sc] == ["04", "02", "01"]
     assert [s["rank"] for s in sc] == [1, 2, 3]
-    assert sc[0]["state"] == "missing" and sc[1]["state"] == "late" and sc[1]["days_late"] == 4
+    assert sc[0]["state"] == "missing" and sc[0]["days_late"] is None
+    assert sc[1]["state"] == "late" and sc[1]["days_late"] == 4
     assert sc[1]["critical"] == 1 and sc[2]["conflict"] == 1
     assert [p["cycle"] for p in sc[0]["trend"]] == list(CYCLES)
     assert [p["state"] for p in sc[0]["trend"]] == ["late", "missing", "missing"]

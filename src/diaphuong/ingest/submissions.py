@@ -62,7 +62,7 @@ import yaml
 
 from diaphuong import schema
 from diaphuong.catalog.indicators import indicators, match_indicator
-from diaphuong.catalog.provinces import DATA, ProvinceRef, provinces, resolve_province
+from diaphuong.catalog.provinces import DATA, ProvinceRef, provinces, provinces_on, resolve_province
 from diaphuong.catalog.units import convert, units
 from diaphuong.catalog.units import parse_unit as _parse_unit
 from diaphuong.errors import (AmbiguousProvince, DiaphuongError, LayoutError, UnknownProvince,
@@ -969,8 +969,35 @@ def _province_keys() -> frozenset[str]:
     return frozenset(keys)
 
 
+_ADMIN_PREFIX = re.compile(r"^(?:tinh|thanh pho)\s+")
+
+
+@lru_cache(maxsize=64)
+def _exact_names(on: date) -> dict[str, ProvinceRef]:
+    """Folded official names (with and without 'Tỉnh'/'Thành phố') of the units valid on ``on``:
+    a shortcut for the common case, where the header writes the official name; every other
+    spelling goes to :func:`resolve_province`."""
+    out: dict[str, ProvinceRef] = {}
+    dup: set[str] = set()
+    for row in provinces_on(on).itertuples(index=False):
+        ref = ProvinceRef(row.code, row.province_set, row.name_vi)
+        for nm in (row.name_vi, row.name_ascii):
+            f = fold(str(nm))
+            for k in (f, _ADMIN_PREFIX.sub("", f)):
+                if k in out and out[k].code != ref.code:
+                    dup.add(k)
+                out[k] = ref
+    for k in dup:
+        out.pop(k, None)
+    return out
+
+
 @lru_cache(maxsize=4096)
 def _resolve(text: str, on: date | None) -> ProvinceRef | None:
+    if on is not None:
+        hit = _exact_names(on).get(fold(text))
+        if hit is not None:
+            return hit
     try:
         return resolve_province(text, on=on)
     except (UnknownProvince, AmbiguousProvince):
@@ -1000,20 +1027,16 @@ def _province_from_name(file_name: str, on: date | None) -> ProvinceRef | None:
 
 
 # ------------------------------------------------------------------------------------ cells
-@dataclass(slots=True)
 class _Cell:
-    row: int
-    col: int
-    raw: object
-    value: float | None = None
-    text: str | None = None      # original as written
-    symbol: str | None = None
-    qualifier: str | None = None
-    status: str | None = None    # status word found inside the value cell
-    flags: list = field(default_factory=list)
-    numeric: bool = False        # typed numeric cell (not text)
-    error: str | None = None     # quarantine reason
-    message: str | None = None
+    """One figure cell as parsed: value (None for a symbol or an error), text as written, and
+    what the reader noticed."""
+    __slots__ = ("row", "col", "value", "text", "numeric", "symbol", "qualifier", "status", "flags",
+                 "error", "message")
+
+    def __init__(self, row: int, col: int, value: float | None, text: str | None, numeric: bool = False):
+        self.row, self.col, self.value, self.text, self.numeric = row, col, value, text, numeric
+        self.symbol = self.qualifier = self.status = self.error = self.message = None
+        self.flags: list[str] = []
 
 
 _STATUS_PREFIX = re.compile(r"^\s*(ước tính|ước đạt|ước thực hiện|ước|sơ bộ|dự ước|dự kiến|chính thức|ƯT|SB|DK)[\s:]+",
@@ -1026,12 +1049,12 @@ def _parse_cell(v, r: int, c: int, conv: str | None, have_evidence: bool) -> _Ce
     if cls is float:
         if v != v:
             return None
-        return _Cell(r, c, v, v, _fmt_num(v), numeric=True)
+        return _Cell(r, c, v, str(int(v)) if v.is_integer() and -1e15 < v < 1e15 else repr(v), True)
     if cls is int:
-        return _Cell(r, c, v, float(v), str(v), numeric=True)
+        return _Cell(r, c, float(v), str(v), True)
     if _blank(v):
         return None
-    cell = _Cell(r, c, v)
+    cell = _Cell(r, c, None, None)
     if isinstance(v, bool):
         cell.text = str(v)
         cell.error, cell.message = "not_a_number", f"a true/false cell ({v}) where a number was expected"
@@ -1092,14 +1115,14 @@ def _index(cols: tuple[str, ...]) -> pd.Index:
 
 
 def _frame(records: dict[str, list], cols: list[str], n: int) -> pd.DataFrame:
-    """A frame of ``cols`` from column lists (missing ones null). Text columns are object dtype
+    """A frame of ``cols`` from column lists or scalars (missing ones null). Text columns are object dtype
     (building pandas' Arrow strings costs more than the whole parse); `value` is float64.
     ``schema.conform`` gives the declared types when needed."""
     arr = np.empty((n, len(cols)), dtype=object)
     for j, c in enumerate(cols):
         v = records.get(c)
-        if v is not None:
-            arr[:, j] = v
+        if v is not None and c != "value":
+            arr[:, j] = v  # a list fills the column, a scalar is broadcast
     df = pd.DataFrame(arr, columns=_index(tuple(cols)), copy=False, dtype=object)
     if "value" in records:
         df.isetitem(cols.index("value"), np.array(records["value"], dtype="float64"))
@@ -1406,7 +1429,7 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
         else:
             scaled = []
         for c in scaled:
-            c.value = c.value * 100.0
+            c.value = round(c.value * 100.0, 10)
             c.flags.append("percent_cell")
         if scaled:
             notes.append(f"column {_col_letter(cols[k])}: {len(scaled)} percent-formatted cells read as percent")
@@ -1430,12 +1453,23 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
             if mode == "change":
                 c.flags.append("growth_not_index")
             else:
-                c.value = c.value - 100.0
+                c.value = round(c.value - 100.0, 10)
 
     # ---- observations
-    rec: dict[str, list] = {c: [] for c in ("period", "indicator", "measure", "value", "unit", "status",
-                                            "qualifier", "original_value", "original_unit", "locator", "flag")}
+    o_ind: list = []
+    o_meas: list = []
+    o_val: list = []
+    o_unit: list = []
+    o_stat: list = []
+    o_qual: list = []
+    o_orig: list = []
+    o_ounit: list = []
+    o_loc: list = []
+    o_flag: list = []
     n_conv = 0
+    pre = f"{sname}!" if sname else ""
+    letters = {j: _col_letter(j) for _k, j in mlist}
+    symbols = L.symbols
     for i, key, unit_text, rflags, st_text, note_text, cells in items:
         ind = cat[key]
         row_status = None
@@ -1447,7 +1481,7 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
             row_status = _status_of(note_text)
         base_status = row_status or col_status or sheet_status or "A"
         # unit of the value cell
-        vunit, vconv_from, unit_problem = ind.unit, None, None
+        vconv_from, unit_problem = None, None
         if unit_text is not None:
             code = parse_unit(unit_text)
             if code is None and ind.unit == "pct" and "%" in unit_text:
@@ -1461,13 +1495,13 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                                     f"{U[ind.unit].name_vi}, the unit of {key}")
                 else:
                     vconv_from = code
+        rowno = str(i + 1)
         for k, c in cells.items():
-            loc = _loc(sname, c.row, c.col)
+            loc = pre + letters[c.col] + rowno
             if c.error:
                 q(c.error, loc, f"{key} {_MEASURE_OF[k]}: {c.message}", c.text)
                 continue
-            measure = _MEASURE_OF[k]
-            flags = rflags + c.flags
+            flags = rflags + c.flags if c.flags else rflags
             value = c.value
             unit = "pct"
             orig_unit = None
@@ -1479,53 +1513,54 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                       f"{c.text} {unit_text}")
                     continue
                 if vconv_from and value is not None:
-                    value = convert(value, vconv_from, ind.unit)
-                    flags.append("unit_converted")
+                    value = round(convert(value, vconv_from, ind.unit), 10)
+                    flags = flags + ["unit_converted"]
                     n_conv += 1
                 if value is not None and ind.unit == "pct" and ind.kind in ("rate", "index_change"):
                     lo = ind.value_min if ind.value_min is not None else -math.inf
                     hi = ind.value_max if ind.value_max is not None else math.inf
                     if (60 <= value <= 250 and lo <= value - 100 <= hi
                             and (not lo <= value <= hi or (ind.kind == "index_change" and 80 <= value <= 150))):
-                        value = value - 100.0
-                        flags.append("index_as_change")
+                        value = round(value - 100.0, 10)
+                        flags = flags + ["index_as_change"]
             status = c.status or base_status
             qualifier = c.qualifier
             if c.symbol is not None:
-                sym = L.symbols.get(c.symbol) or L.symbols.get("...")
+                sym = symbols.get(c.symbol) or symbols.get("...")
                 status, qualifier, value = sym["status"], sym["qualifier"], None
-            if value is not None:
-                value = round(value, 10)
-            rec["indicator"].append(key)
-            rec["measure"].append(measure)
-            rec["value"].append(value)
-            rec["unit"].append(unit)
-            rec["status"].append(status)
-            rec["qualifier"].append(qualifier)
-            rec["original_value"].append(c.text)
-            rec["original_unit"].append(orig_unit)
-            rec["locator"].append(loc)
-            rec["flag"].append(",".join(dict.fromkeys(flags)) or None)
+            o_ind.append(key)
+            o_meas.append(_MEASURE_OF[k])
+            o_val.append(value)
+            o_unit.append(unit)
+            o_stat.append(status)
+            o_qual.append(qualifier)
+            o_orig.append(c.text)
+            o_ounit.append(orig_unit)
+            o_loc.append(loc)
+            o_flag.append(",".join(dict.fromkeys(flags)) if flags else None)
+    rec = {"indicator": o_ind, "measure": o_meas, "value": o_val, "unit": o_unit, "status": o_stat,
+           "qualifier": o_qual, "original_value": o_orig, "original_unit": o_ounit, "locator": o_loc,
+           "flag": o_flag}
     if n_conv:
         notes.append(f"{n_conv} values converted to the catalog unit")
-    n = len(rec["indicator"])
-    rec["period"] = [the_cycle] * n
-    rec["cycle"] = [the_cycle] * n
-    rec["province_code"] = [province.code if province else None] * n
-    rec["province_set"] = [province.province_set if province else None] * n
-    rec["source_kind"] = ["submission"] * n
-    rec["source_file"] = [name] * n
-    rec["source_sha256"] = [sha256] * n
+    n = len(o_ind)
+    rec["period"] = the_cycle
+    rec["cycle"] = the_cycle
+    rec["province_code"] = province.code if province else None
+    rec["province_set"] = province.province_set if province else None
+    rec["source_kind"] = "submission"
+    rec["source_file"] = name
+    rec["source_sha256"] = sha256
     obs = _frame(rec, _OBS_COLS, n)
 
     nq = len(quarantine)
     if nq:
         qrec = {k: [d[k] for d in quarantine] for k in ("reason", "locator", "message", "raw_value")}
         qrec["raw_value"] = [None if v is None else str(v) for v in qrec["raw_value"]]
-        qrec["cycle"] = [the_cycle] * nq
-        qrec["file"] = [name] * nq
-        qrec["source_sha256"] = [sha256] * nq
-        qrec["province_code"] = [province.code if province else None] * nq
+        qrec["cycle"] = the_cycle
+        qrec["file"] = name
+        qrec["source_sha256"] = sha256
+        qrec["province_code"] = province.code if province else None
         qdf = _frame(qrec, _Q_COLS, nq)
     else:
         qdf = _empty_quarantine()

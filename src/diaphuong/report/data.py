@@ -428,7 +428,8 @@ def _state(r: dict | None) -> str:
 def _scorecard(provinces, comp, cycle, previous, trend, per_prov, fcount, subs) -> list[dict]:
     first_file: dict[str, dict] = {}
     for s in subs:
-        if s.get("outcome") == "accepted" and s.get("province_code") and s["province_code"] not in first_file:
+        if (s.get("outcome") == "accepted" and s.get("kind") in (None, "spreadsheet") and s.get("province_code")
+                and s["province_code"] not in first_file):
             first_file[s["province_code"]] = s
     out = []
     cur = comp.get(cycle, {})
@@ -446,7 +447,7 @@ def _scorecard(provinces, comp, cycle, previous, trend, per_prov, fcount, subs) 
         if state == "nodata" and required:
             state = "missing" if not (cnt["reported"] + cnt["reported_late"]) else "ok"
         days_late = r.get("days_late") if r else None
-        if days_late is None and code in first_file:
+        if days_late is None and code in first_file and state != "missing":
             days_late = first_file[code].get("days_late")
         fc = fcount.get(code, Counter())
         out.append({

@@ -1,0 +1,219 @@
+"""diaphuong.extract: figures stated in report texts.
+
+The development set (tests/fixtures/reports/cases.yaml) is run case by case with exact expected
+observations, and scored as a whole on (indicator, measure, value) per document. The held-out texts
+(tests/fixtures/reports/holdout/) are scored and reported, not asserted.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from diaphuong.catalog.provinces import resolve_province
+from diaphuong.extract import extract_document, extract_paths, extract_text, to_json_records
+from diaphuong.periods import parse_period
+from diaphuong.schema import TABLES
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "reports"
+CASES = yaml.safe_load((FIX / "cases.yaml").read_text(encoding="utf-8"))
+HOLDOUT = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted((FIX / "holdout").glob("*.yaml"))]
+
+
+def _run(case: dict):
+    per = str(case["period"]) if case.get("period") else None
+    prov = None
+    if case.get("province") and per:
+        prov = resolve_province(case["province"], on=parse_period(per).end)
+    return extract_text(case["text"], province=prov, period=per, source_file=f"{case['id']}.txt",
+                        sha256="0" * 64, cycle=per)
+
+
+def _key(ind, measure, value):
+    return (ind, measure, round(float(value), 3))
+
+
+def _score(cases: list[dict]) -> tuple[int, int, int]:
+    tp = fp = fn = 0
+    for c in cases:
+        df = _run(c)
+        got = {_key(r.indicator, r.measure, r.value) for r in df.itertuples()}
+        exp = {_key(*e[:3]) for e in c["expected"]}
+        tp += len(got & exp)
+        fp += len(got - exp)
+        fn += len(exp - got)
+    return tp, fp, fn
+
+
+def test_development_set_is_big_enough():
+    assert len(CASES) >= 45
+    assert sum(1 for c in CASES if not c["expected"]) >= 5
+    assert len({c["id"] for c in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_case(case):
+    df = _run(case)
+    got = sorted((r.indicator, r.measure, round(float(r.value), 3), r.status, r.period)
+                 for r in df.itertuples())
+    exp = sorted((e[0], e[1], round(float(e[2]), 3), e[3], str(e[4])) for e in case["expected"])
+    assert got == exp
+    provs = {(r.indicator, r.measure, round(float(r.value), 3)): r.province_code for r in df.itertuples()}
+    for e in case["expected"]:
+        if len(e) > 5:
+            assert provs[_key(*e[:3])] == e[5], e
+
+
+def test_precision_recall_over_development_set():
+    tp, fp, fn = _score(CASES)
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    print(f"\ndev set: {len(CASES)} texts, tp={tp} fp={fp} fn={fn}, "
+          f"precision={precision:.3f} recall={recall:.3f}")
+    assert precision >= 0.95
+    assert recall >= 0.85
+
+
+def test_holdout_scored_and_reported():
+    assert len(HOLDOUT) >= 10
+    tp, fp, fn = _score(HOLDOUT)
+    print(f"\nholdout: {len(HOLDOUT)} texts, tp={tp} fp={fp} fn={fn}, "
+          f"precision={tp / max(tp + fp, 1):.3f} recall={tp / max(tp + fn, 1):.3f}")
+    assert tp > 0
+
+
+# ----------------------------------------------------------------------------- behaviours
+
+TEXT = ("Tổng thu ngân sách nhà nước ước đạt 3.370 tỷ đồng, tăng 17,7% so với cùng kỳ, "
+        "đạt 59,9% dự toán.")
+
+
+def test_frame_has_observation_columns_and_provenance():
+    df = extract_text(TEXT, province=resolve_province("Gia Lai", on=parse_period("2024-H1").end), period="2024-H1",
+                      source_file="2024-H1/reports/52_bc.txt", sha256="ab" * 32, cycle="2024-H1")
+    assert list(df.columns) == TABLES["observation"].columns
+    assert set(df["measure"]) == {"value", "yoy_pct", "pct_of_plan"}
+    row = df[df["measure"] == "value"].iloc[0]
+    assert row["value"] == 3370 and row["unit"] == "bn_vnd" and row["status"] == "E"
+    assert row["source_kind"] == "report" and row["province_code"] == "64" and row["province_set"] == "2008"
+    start, end = map(int, row["locator"].removeprefix("chars ").split("-"))
+    assert TEXT[start:end] == "3.370 tỷ đồng"
+    assert row["sentence"] == TEXT
+    assert row["original_value"] == "3.370" and row["original_unit"] == "tỷ đồng"
+
+
+def test_offsets_refer_to_the_text_as_given_even_when_not_nfc():
+    import unicodedata
+
+    nfd = unicodedata.normalize("NFD", "Kim ngạch xuất khẩu ước đạt 525 triệu USD, tăng 16,98% so với cùng kỳ.")
+    df = extract_text(nfd, period="2024-H1")
+    row = df[df["measure"] == "value"].iloc[0]
+    start, end = map(int, row["locator"].removeprefix("chars ").split("-"))
+    assert unicodedata.normalize("NFC", nfd[start:end]) == "525 triệu USD"
+    assert row["value"] == 525
+
+
+def test_both_tone_placements_read_alike():
+    a = extract_text("Tổng lượt khách du lịch ước đạt 1,5 triệu lượt, tăng 12% so với cùng kỳ.", period="2024-H1")
+    b = extract_text("Tổng lượt khách du lịch ước đạt 1,5 triệu lượt, tăng 12% so với cùng kỳ.".replace("ỳ", "ỳ"),
+                     period="2024-H1")
+    assert a["value"].tolist() == b["value"].tolist() == [1500.0, 12.0]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Kim ngạch xuất khẩu bằng 105,4% so với cùng kỳ.", ("export_value", "yoy_pct", 5.4)),
+    ("Kim ngạch xuất khẩu vượt 5% kế hoạch.", ("export_value", "pct_of_plan", 105.0)),
+    ("Chỉ số sản xuất công nghiệp tăng 102,66% so với cùng kỳ.", ("iip_growth", "value", 2.66)),
+    ("Tổng mức bán lẻ hàng hóa giảm 3,2% so với cùng kỳ.", ("retail_sales", "yoy_pct", -3.2)),
+    ("Tổng mức bán lẻ hàng hóa đạt 1,2 nghìn tỷ đồng.", ("retail_sales", "value", 1200.0)),
+    ("Tổng thu từ khách du lịch đạt 126.516 triệu đồng.", ("tourism_revenue", "value", 126.516)),
+])
+def test_measure_patterns(text, expected):
+    df = extract_text(text, period="2024-H1")
+    assert [(r.indicator, r.measure, round(r.value, 3)) for r in df.itertuples()] == [expected]
+
+
+def test_index_written_as_change_is_flagged():
+    df = extract_text("Chỉ số sản xuất công nghiệp tăng 102,66%.", period="2024-Q1")
+    assert df.iloc[0]["flag"] == "index_as_change"
+
+
+def test_qualifiers_are_kept():
+    df = extract_text("Tổng vốn đầu tư toàn xã hội ước đạt hơn 22.600 tỷ đồng, tăng gần 8%.", period="2021")
+    assert df["qualifier"].tolist() == ["hơn", "gần"]
+
+
+@pytest.mark.parametrize("text", [
+    "Kế hoạch năm 2024 thu ngân sách nhà nước đạt 12.000 tỷ đồng.",
+    "Tỉnh phấn đấu tốc độ tăng trưởng GRDP năm 2024 đạt 8%.",
+    "Mục tiêu kim ngạch xuất khẩu năm nay là 700 triệu USD.",
+    "Theo kịch bản, tăng trưởng kinh tế quý IV cần đạt 9,5%.",
+    "Tỷ lệ hộ nghèo giảm 1,2 điểm phần trăm.",
+    "Kim ngạch xuất khẩu gấp 2,1 lần cùng kỳ.",
+    "GDP cả nước quý I tăng 5,66% so với cùng kỳ.",
+    "",
+])
+def test_never_an_invented_figure(text):
+    assert extract_text(text, period="2024-H1").empty
+
+
+def test_clause_period_wins_over_document_period():
+    text = ("Tổng mức bán lẻ hàng hóa tháng 10 ước đạt 5.100 tỷ đồng. "
+            "Tính chung 10 tháng, tổng mức bán lẻ hàng hóa đạt 49.800 tỷ đồng, tăng 9,1%.")
+    df = extract_text(text, period="2024-10")
+    assert sorted(zip(df["period"], df["measure"], df["value"])) == [
+        ("2024-10", "value", 5100.0), ("2024-10M", "value", 49800.0), ("2024-10M", "yoy_pct", 9.1)]
+
+
+def test_figures_of_another_year_are_dropped():
+    df = extract_text("Năm 2022, GRDP tăng 8,1%. Năm 2023, GRDP tăng 8,4%.", period="2023")
+    assert df["value"].tolist() == [8.4]
+
+
+def test_province_named_by_the_clause():
+    text = "Hà Nội đón 1.200.000 lượt khách. Thanh Hóa đón 980.000 lượt khách du lịch."
+    df = extract_text(text, period="2019-05")
+    assert sorted(zip(df["province_code"], df["value"])) == [("01", 1200.0), ("38", 980.0)]
+
+
+def test_heading_states_province_and_period():
+    text = "UBND TỈNH GIA LAI\nBÁO CÁO tình hình kinh tế - xã hội 9 tháng năm 2023\nGRDP ước tăng 6,1% so với cùng kỳ."
+    df = extract_text(text)
+    assert df[["province_code", "period", "value"]].values.tolist() == [["64", "2023-9M", 6.1]]
+
+
+def test_to_json_records_shape():
+    df = extract_text(TEXT, period="2024-H1", source_file="x.txt", sha256="1" * 64)
+    recs = to_json_records(df)
+    assert set(recs[0]) == {"indicator", "measure", "value", "unit", "province_code", "period", "status",
+                            "qualifier", "source"}
+    assert set(recs[0]["source"]) == {"file", "start", "end", "sentence"}
+    json.dumps(recs, ensure_ascii=False)
+    assert TEXT[recs[0]["source"]["start"]:recs[0]["source"]["end"]] == "3.370 tỷ đồng"
+
+
+def test_extract_document_takes_context_from_the_raw_tree(tmp_path):
+    raw = tmp_path / "raw"
+    d = raw / "2025-Q3" / "reports"
+    d.mkdir(parents=True)
+    f = d / "91_bao_cao.txt"
+    f.write_text("Kim ngạch xuất khẩu quý III ước đạt 1.250 triệu USD, tăng 11,2% so với cùng kỳ.\n",
+                 encoding="utf-8")
+    before = f.read_bytes()
+    df = extract_document(f, raw_root=raw)
+    assert f.read_bytes() == before
+    assert set(df["province_code"]) == {"91"} and set(df["province_set"]) == {"2025"}
+    assert set(df["period"]) == {"2025-Q3"} and set(df["cycle"]) == {"2025-Q3"}
+    assert set(df["source_file"]) == {str(Path("2025-Q3") / "reports" / "91_bao_cao.txt")}
+    assert len(set(df["source_sha256"])) == 1 and len(df["source_sha256"].iloc[0]) == 64
+
+
+def test_extract_paths_walks_folders_and_collects_errors(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "r1.txt").write_text("Tổng mức bán lẻ hàng hóa đạt 2.000 tỷ đồng.", encoding="utf-8")
+    (tmp_path / "a" / "bad.pdf").write_bytes(b"not a pdf at all")
+    (tmp_path / "a" / "empty.txt").write_text("Không có số liệu.", encoding="utf-8")
+    df = extract_paths([tmp_path], province="Gia Lai", period="2024-H1")
+    assert df["value"].tolist() == [2000.0]
+    assert [Path(f).name for f, _ in df.attrs["errors"]] == ["bad.pdf"]
