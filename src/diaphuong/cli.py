@@ -109,9 +109,7 @@ def demo(
     from diaphuong.demo import write_demo
     from diaphuong.periods import parse_period
 
-    cs = [c.strip() for c in cycles.split(",") if c.strip()]
-    for c in cs:
-        parse_period(c)
+    cs = [parse_period(c.strip()).code for c in cycles.split(",") if c.strip()]
     summary = write_demo(out_dir, cs, seed=seed, mess=not clean)
     out.print(f"wrote {len(cs)} cycle(s) to {out_dir}")
     if isinstance(summary, dict):

@@ -23,7 +23,7 @@ import os
 import random
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -1054,10 +1054,6 @@ def _write_template_file(path: Path, cycle: str, code: str, cells: dict, prepare
                 ws.delete_rows(row)
         wb.save(path)
         _fixed_zip(path, datetime.combine(prepared_on, time(8, 0)))
-
-
-def _cell_text(x) -> str:
-    return "" if x is None else str(x)
 
 
 def _csv_number(x, decimal: str) -> str:

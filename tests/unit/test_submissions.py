@@ -428,6 +428,7 @@ def test_province_by_the_old_list_before_the_merger(tmp_path):
     ("xx_encrypted.xlsx", UnreadableFile, "encrypted"),
     ("xx_zip_bomb.xlsx", UnreadableFile, "zip_bomb"),
     ("xx_too_many_cells.xlsx", UnreadableFile, "too_many_cells"),
+    ("xx_far_apart_cells.xlsx", UnreadableFile, "too_many_cells"),
     ("xx_binary.csv", UnreadableFile, "binary"),
     ("xx_no_table.xlsx", LayoutError, "no_table"),
     ("xx_no_indicator_rows.xlsx", LayoutError, "no_indicator_rows"),

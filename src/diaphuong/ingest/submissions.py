@@ -523,19 +523,40 @@ def _col_index(letters: bytes) -> int:
     return n - 1
 
 
+_LAST_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d+)"')
+_WIDE_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{2,3})\d+"')
+
+
 def _check_xlsx_dimensions(zf: _Zip, name: str) -> None:
-    """Refuse a sheet whose declared dimension is absurd, before calamine parses it."""
-    for fname in zf.entries:
-        if fname.startswith("xl/worksheets/") and fname.endswith(".xml"):
-            head = zf.read(fname, 2048)
-            m = _DIM.search(head)
-            if m and m.group(3):
-                nrows = int(m.group(4)) - int(m.group(2)) + 1
-                ncols = _col_index(m.group(3)) - _col_index(m.group(1)) + 1
-                if nrows * ncols > LIMITS["cells"]:
-                    raise _unreadable(
-                        f"{fname} declares {nrows} x {ncols} cells (limit {LIMITS['cells']})",
-                        name, "too_many_cells")
+    """Refuse a sheet whose cells span an absurd area, before calamine parses it: calamine makes
+    a dense grid from the first to the last cell, so two cells at A1 and XFD1048576 would ask for
+    17 billion cells. The declared dimension is checked, then the real extent (the last row's
+    number, or the count of rows, times the widest column reference)."""
+    limit = LIMITS["cells"]
+    for fname, e in zf.entries.items():
+        if not (fname.startswith("xl/worksheets/") and fname.endswith(".xml")):
+            continue
+        xml = zf.read(fname)
+        m = _DIM.search(xml, 0, 4096)
+        if m and m.group(3):
+            nrows = int(m.group(4)) - int(m.group(2)) + 1
+            ncols = _col_index(m.group(3)) - _col_index(m.group(1)) + 1
+            if nrows * ncols > limit:
+                raise _unreadable(f"{fname} declares {nrows} x {ncols} cells (limit {limit})", name,
+                                  "too_many_cells")
+        i = xml.rfind(b"<row ")
+        if i < 0:
+            i = xml.rfind(b":row ")
+        last = _LAST_ROW.match(xml, xml.rfind(b"<", 0, i + 1)) if i >= 0 else None
+        nrows = max(int(last.group(1)) if last else 0, xml.count(b"<row") + xml.count(b":row "))
+        if _WIDE_REF.search(xml):
+            ncols = max(_col_index(c) + 1 for c in _WIDE_REF.findall(xml))
+        else:  # single-letter columns only: the last letter that occurs in a cell reference
+            ncols = next((26 - k for k, ch in enumerate(b"ZYXWVUTSRQPONMLKJIHGFEDCBA")
+                          if b'r="' + bytes([ch]) in xml), 1)
+        if nrows * ncols > limit:
+            raise _unreadable(f"{fname} spans {nrows} rows x {ncols} columns of cells (limit {limit})", name,
+                              "too_many_cells")
 
 
 _XF = re.compile(rb"<xf\b([^>]*)/?>")
@@ -737,6 +758,16 @@ def _merge_fill(sheet: _Sheet, upto: int) -> dict[tuple[int, int], object]:
 
 def _header_labels(rows, r: int, h: int, fill) -> dict[int, tuple[str, str]]:
     """column -> (folded joined label, raw joined label) over rows r..r+h-1."""
+    if h == 1 and not fill:
+        out1 = {}
+        for j, v in enumerate(rows[r]):
+            if v.__class__ is str:
+                t = v.strip()
+                if t:
+                    f = fold(t)
+                    if f:
+                        out1[j] = (f, t)
+        return out1
     width = max(len(rows[i]) for i in range(r, r + h))
     out = {}
     for j in range(width):
@@ -808,7 +839,7 @@ def _scan_header(sheet: _Sheet, layout: _Layout, fill, quirks: tuple[str, ...]) 
                     ns += 1
             if ns < 2:
                 continue
-        if best is not None and r > best.header_row + best.header_height + 2:
+        if best is not None and r > best.header_row + (0 if len(best.cols) >= 5 else best.header_height + 2):
             break
         for h in (1, 2, 3):
             if r + h > len(rows):
@@ -1105,8 +1136,13 @@ def _empty(name: str) -> pd.DataFrame:
     return schema.empty_frame(name)
 
 
+@lru_cache(maxsize=1)
+def _empty_q() -> pd.DataFrame:
+    return _frame({}, _Q_COLS, 0)
+
+
 def _empty_quarantine() -> pd.DataFrame:
-    return _empty("quarantine").copy()
+    return _empty_q().copy(deep=False)  # copy-on-write: the caller may modify its copy
 
 
 @lru_cache(maxsize=8)
@@ -1123,7 +1159,7 @@ def _frame(records: dict[str, list], cols: list[str], n: int) -> pd.DataFrame:
         v = records.get(c)
         if v is not None and c != "value":
             arr[:, j] = v  # a list fills the column, a scalar is broadcast
-    df = pd.DataFrame(arr, columns=_index(tuple(cols)), copy=False, dtype=object)
+    df = pd.DataFrame(arr, columns=_index(tuple(cols)), dtype=object)
     if "value" in records:
         df.isetitem(cols.index("value"), np.array(records["value"], dtype="float64"))
     return df
@@ -1140,13 +1176,13 @@ def read_submission(path: Path, *, cycle: str | None = None, source_file: str | 
     path = Path(path)
     name = source_file or path.name
     try:
-        size = path.stat().st_size
+        with open(path, "rb") as fh:  # read at most one byte past the limit: size bounded
+            data = fh.read(LIMITS["file_bytes"] + 1)
     except OSError as e:
         raise _unreadable(f"cannot open the file ({e.strerror})", name, "unreadable") from None
-    if size > LIMITS["file_bytes"]:
-        raise _unreadable(f"{size} bytes (limit {LIMITS['file_bytes']})", name, "too_large",
+    if len(data) > LIMITS["file_bytes"]:
+        raise _unreadable(f"more than {LIMITS['file_bytes']} bytes", name, "too_large",
                           "a submission is a few kilobytes: send the one sheet of the template")
-    data = path.read_bytes()
     if sha256 is None:
         sha256 = hashlib.sha256(data).hexdigest()
     fmt, sheets = _load(data, path, name)
