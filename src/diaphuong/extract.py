@@ -45,7 +45,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from diaphuong.catalog.indicators import Indicator, indicators
+from diaphuong.catalog.indicators import indicators
 from diaphuong.catalog.provinces import DATA, ProvinceRef, provinces_on, resolve_province
 from diaphuong.catalog.units import UnitMismatch, convert, units
 from diaphuong.errors import DiaphuongError, PeriodError
@@ -149,16 +149,6 @@ def _trie_regex(phrases, sep: str) -> str:
     return build(trie)
 
 
-def _words(*phrases: str) -> str:
-    """Alternation of folded phrases, any run of separators between words."""
-    alts = []
-    for p in sorted(set(phrases), key=len, reverse=True):
-        toks = fold(p).split()
-        if toks:
-            alts.append(r"[\s/]+".join(re.escape(t) for t in toks))
-    return "(?:" + "|".join(alts) + ")"
-
-
 # Extra subject phrasings of the reader (folded-matched like the catalog's aliases). A key of None
 # blocks: the phrase names something that is not the indicator whose alias it contains.
 _EXTRA_ALIASES: dict[str, str | None] = {
@@ -210,7 +200,9 @@ _EXTRA_ALIASES: dict[str, str | None] = {
     "vốn đầu tư thực hiện từ nguồn ngân sách nhà nước": None,
     "vốn FDI thực hiện": None, "vốn FDI giải ngân": None, "vốn đầu tư trực tiếp nước ngoài thực hiện": None,
     "vốn điều chỉnh": None, "vốn tăng thêm": None, "góp vốn, mua cổ phần": None,
-    "đầu tư trực tiếp nước ngoài": "fdi_registered_capital", "vốn đầu tư nước ngoài": "fdi_registered_capital",
+    "khu vực có vốn đầu tư nước ngoài": None, "doanh nghiệp có vốn đầu tư nước ngoài": None,
+    "khu vực có vốn đầu tư trực tiếp nước ngoài": None, "khu vực FDI": None, "doanh nghiệp FDI": None,
+    "khu vực kinh tế trong nước": None, "khu vực trong nước": None,
     "dự án FDI": "fdi_projects", "dự án có vốn đầu tư nước ngoài": "fdi_projects",
     "dự án đầu tư nước ngoài": "fdi_projects", "dự án đầu tư trực tiếp nước ngoài": "fdi_projects",
     "vốn đầu tư toàn xã hội": "total_social_investment",
@@ -427,7 +419,6 @@ truoc dieu kien qua toi dang ghi nhan them nhieu hop khu vuc vuc so gan day
 # ... but never these, which name a sub-component, another subject or a comparison.
 _NOT_FILLER = {"khu", "vuc"}
 
-_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
 
 
 # ----------------------------------------------------------------------------- catalog index
@@ -1121,11 +1112,6 @@ def _figure(num: _Num, subject: str | None, family: str | None, fs: str, sent: s
     for m in _VERB_RE.finditer(fs, seg_start, num.start):
         vm = m
     verb = " ".join(vm.group("v").split()) if vm else None
-    between = fs[vm.end():num.start] if vm else fs[seg_start:num.start]
-    if vm is not None and between.split() and not all(w in ("uoc", "khoang", "hon", "gan", "tren", "duoi", "len", "xuong", "con", "o", "muc", "dat", "la", "xap", "xi", "nhe", "manh", "nhieu", "them", "lan", "luot", "tuong", "ung", "vao", "khoang", "tong", "so", "chi", "cao", "thap", "tren", "ty", "trong") for w in between.split()):
-        # "tăng 7,6% về số doanh nghiệp": handled by the "về" clause below; other words between
-        # verb and number make it unsure
-        pass
     # comparison after the number (up to the next number of the clause)
     nxt = min([n.start for n in numbers if n.start > num.start] + [seg_end])
     cmp_kind, cm = _comparator(fs, num.unit_end, nxt)

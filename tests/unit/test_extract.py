@@ -152,6 +152,12 @@ def test_qualifiers_are_kept():
     "Tỷ lệ hộ nghèo giảm 1,2 điểm phần trăm.",
     "Kim ngạch xuất khẩu gấp 2,1 lần cùng kỳ.",
     "GDP cả nước quý I tăng 5,66% so với cùng kỳ.",
+    "Kim ngạch xuất khẩu của khu vực có vốn đầu tư nước ngoài đạt 300 triệu USD.",
+    "Xuất khẩu gạo đạt 450 triệu USD, tăng 12%.",
+    "Lượng khách quốc tế đạt 300 nghìn lượt, tăng 20%.",
+    "Tổng thu ngân sách nhà nước giảm 500 tỷ đồng so với cùng kỳ.",
+    "Tốc độ tăng trưởng bình quân giai đoạn 2021-2025 đạt 7,2%/năm.",
+    "Chỉ số giá vàng tăng 5% so với tháng trước.",
     "",
 ])
 def test_never_an_invented_figure(text):

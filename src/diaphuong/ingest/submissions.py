@@ -524,7 +524,9 @@ def _col_index(letters: bytes) -> int:
 
 
 _LAST_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d+)"')
-_WIDE_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{2,3})\d+"')
+_WIDE_REF = re.compile(rb' r="[A-Z][A-Z]')
+_WIDE_REF_ALL = re.compile(rb' r="([A-Z]{2,3})[0-9]')
+_NARROW_REF_ALL = re.compile(rb' r="([A-Z])[0-9]')
 
 
 def _check_xlsx_dimensions(zf: _Zip, name: str) -> None:
@@ -547,13 +549,15 @@ def _check_xlsx_dimensions(zf: _Zip, name: str) -> None:
         i = xml.rfind(b"<row ")
         if i < 0:
             i = xml.rfind(b":row ")
-        last = _LAST_ROW.match(xml, xml.rfind(b"<", 0, i + 1)) if i >= 0 else None
-        nrows = max(int(last.group(1)) if last else 0, xml.count(b"<row") + xml.count(b":row "))
-        if _WIDE_REF.search(xml):
-            ncols = max(_col_index(c) + 1 for c in _WIDE_REF.findall(xml))
-        else:  # single-letter columns only: the last letter that occurs in a cell reference
-            ncols = next((26 - k for k, ch in enumerate(b"ZYXWVUTSRQPONMLKJIHGFEDCBA")
-                          if b'r="' + bytes([ch]) in xml), 1)
+            i = xml.rfind(b"<", 0, i + 1) if i >= 0 else -1
+        last = _LAST_ROW.match(xml, i) if i >= 0 else None
+        nrows = int(last.group(1)) if last else xml.count(b"<row") + xml.count(b":row ")
+        if _WIDE_REF.search(xml):  # two- or three-letter columns: the widest reference
+            ncols = max(_col_index(c) + 1 for c in _WIDE_REF_ALL.findall(xml))
+        else:
+            ncols = 26
+            if nrows * ncols > limit:  # only then the exact last letter
+                ncols = max((_col_index(c) + 1 for c in _NARROW_REF_ALL.findall(xml)), default=1)
         if nrows * ncols > limit:
             raise _unreadable(f"{fname} spans {nrows} rows x {ncols} columns of cells (limit {limit})", name,
                               "too_many_cells")
@@ -1236,6 +1240,18 @@ def _count_indicator_rows(sh: _Sheet, t: _Table) -> int:
     return n
 
 
+@lru_cache(maxsize=256)
+def _index_rule(key: str) -> tuple[float, float, bool] | None:
+    """(low, high, is index_change) of a rate indicator whose value may be written as an index
+    (103,5 for +3.5 %), else None."""
+    ind = indicators()[key]
+    if ind.unit != "pct" or ind.kind not in ("rate", "index_change"):
+        return None
+    lo = ind.value_min if ind.value_min is not None else -math.inf
+    hi = ind.value_max if ind.value_max is not None else math.inf
+    return lo, hi, ind.kind == "index_change"
+
+
 def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, cycle: str | None,
                 on: date | None, notes: list[str]) -> SubmissionRead:
     L = layouts()
@@ -1342,8 +1358,9 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
     skipped = 0
     fuzzy = []
 
-    def q(reason, locator, message, raw):
-        quarantine.append({"reason": reason, "locator": locator, "message": message, "raw_value": raw})
+    def q(reason, locator, message, raw, indicator=None, measure=None):
+        quarantine.append({"reason": reason, "locator": locator, "message": message, "raw_value": raw,
+                           "indicator": indicator, "measure": measure})
 
     width = max((len(r) for r in rows), default=0)
     if any(len(r) != width for r in rows):  # csv rows can be ragged
@@ -1411,7 +1428,7 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
         if key in seen:
             raw = " | ".join(str(c) for c in row if not _blank(c))
             q("duplicate_indicator", _loc(sname, i, jn if jn is not None else jc),
-              f"row {i + 1}: {key} was already read from row {seen[key] + 1}; this row is not loaded", raw)
+              f"row {i + 1}: {key} was already read from row {seen[key] + 1}; this row is not loaded", raw, key)
             continue
         seen[key] = i
         unit_text = None
@@ -1429,6 +1446,10 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
         for k, j in mlist:
             v = row[j]
             if v is None or v == "":
+                continue
+            if v.__class__ is float:  # the common case: a plain number, kept as a bare float
+                if v == v:
+                    cells[k] = v
                 continue
             c = _parse_cell(v, i, j, conv, have_evidence)
             if c is not None:
@@ -1449,46 +1470,64 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
         notes.append("the table has no figures")
 
     # ---- column decisions: percent cells, index vs growth
+    # A cell is a bare float (a plain number) or a _Cell (text, symbol, flags, error).
     pct_known = sheet.pct_cells
+    col_flag: dict[str, str] = {}
     for k in ("yoy_index", "mom_index", "pct_of_plan"):
         if k not in cols:
             continue
-        col_cells = [it[6][k] for it in items if k in it[6] and it[6][k].value is not None]
-        if not col_cells:
+        j = cols[k]
+        entries = [(it[0], it[6]) for it in items if k in it[6]]
+        if not entries:
             continue
         if pct_known is not None:
-            scaled = [c for c in col_cells if c.numeric and (c.row, c.col) in pct_known]
+            scaled = [(i, cl) for i, cl in entries if (i, j) in pct_known and
+                      (cl[k].__class__ is float or (cl[k].numeric and cl[k].value is not None))]
         elif sheet.typed and k != "mom_index":
-            nums = [c for c in col_cells if c.numeric]
-            scaled = nums if len(nums) >= 2 and len(nums) == len(col_cells) and \
-                all(0.2 <= abs(c.value) <= 3.0 for c in nums) else []
+            vals = [cl[k] if cl[k].__class__ is float else cl[k].value for _i, cl in entries]
+            nums = [x for x in vals if x is not None]
+            plain = all(cl[k].__class__ is float or cl[k].numeric for _i, cl in entries)
+            scaled = entries if plain and len(nums) >= 2 and all(0.2 <= abs(x) <= 3.0 for x in nums) else []
         else:
             scaled = []
-        for c in scaled:
-            c.value = round(c.value * 100.0, 10)
-            c.flags.append("percent_cell")
+        for i, cl in scaled:
+            c = cl[k]
+            if c.__class__ is float:
+                raw = c
+                c = cl[k] = _Cell(i, j, c, None, True)
+                c.text = _fmt_num(raw)
+            if c.value is not None:
+                c.value = round(c.value * 100.0, 10)
+                c.flags.append("percent_cell")
         if scaled:
-            notes.append(f"column {_col_letter(cols[k])}: {len(scaled)} percent-formatted cells read as percent")
+            notes.append(f"column {_col_letter(j)}: {len(scaled)} percent-formatted cells read as percent")
     for k in _INDEX_KEYS:
         if k not in cols:
             continue
-        col_cells = [it[6][k] for it in items if k in it[6] and it[6][k].value is not None]
+        j = cols[k]
+        cells_k = [it[6] for it in items if k in it[6]]
+        vals = [cl[k] if cl[k].__class__ is float else cl[k].value for cl in cells_k]
+        vals = [x for x in vals if x is not None]
         mode = "auto"
         for qk in L.quirks:
             if qk["name"] in table.quirks and qk.get("yoy" if k == "yoy_index" else "mom"):
                 mode = qk.get("yoy" if k == "yoy_index" else "mom")
-        if mode == "auto" and col_cells:
-            n_idx = sum(1 for c in col_cells if 50 <= c.value <= 300)
-            n_chg = sum(1 for c in col_cells if -50 < c.value < 50)
+        if mode == "auto" and vals:
+            n_idx = sum(1 for x in vals if 50 <= x <= 300)
+            n_chg = sum(1 for x in vals if -50 < x < 50)
             mode = "change" if n_chg > n_idx else "index"
             if mode == "change":
-                notes.append(f"column {_col_letter(cols[k])} ({table.labels.get(cols[k], k)!r}): "
-                             f"{n_chg} of {len(col_cells)} figures are growth rates (7,5), not indices (107,5); "
+                notes.append(f"column {_col_letter(j)} ({table.labels.get(j, k)!r}): "
+                             f"{n_chg} of {len(vals)} figures are growth rates (7,5), not indices (107,5); "
                              "read as growth")
-        for c in col_cells:
-            if mode == "change":
-                c.flags.append("growth_not_index")
-            else:
+        if mode == "change":
+            col_flag[k] = "growth_not_index"
+            continue
+        for cl in cells_k:
+            c = cl[k]
+            if c.__class__ is float:
+                cl[k] = round(c - 100.0, 10)
+            elif c.value is not None:
                 c.value = round(c.value - 100.0, 10)
 
     # ---- observations
@@ -1531,13 +1570,54 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                                     f"{U[ind.unit].name_vi}, the unit of {key}")
                 else:
                     vconv_from = code
+        index_rule = _index_rule(key)
         rowno = str(i + 1)
         for k, c in cells.items():
-            loc = pre + letters[c.col] + rowno
+            j = cols[k]
+            loc = pre + letters[j] + rowno
+            if c.__class__ is float:  # a plain number
+                flags = rflags
+                if k in col_flag:
+                    flags = flags + [col_flag[k]]
+                if k == "value":
+                    if unit_problem:
+                        raw = rows[i][j]
+                        q(unit_problem[0], _loc(sname, i, ju) if ju is not None else loc, unit_problem[1],
+                          f"{_fmt_num(raw)} {unit_text}", key, "value")
+                        continue
+                    value = c
+                    if vconv_from:
+                        value = round(convert(value, vconv_from, ind.unit), 10)
+                        flags = flags + ["unit_converted"]
+                        n_conv += 1
+                    if index_rule:
+                        lo, hi, is_ic = index_rule
+                        if (60 <= value <= 250 and lo <= value - 100 <= hi
+                                and (not lo <= value <= hi or (is_ic and 80 <= value <= 150))):
+                            value = round(value - 100.0, 10)
+                            flags = flags + ["index_as_change"]
+                    o_unit.append(ind.unit)
+                    o_ounit.append(unit_text)
+                else:
+                    value = c
+                    o_unit.append("pct")
+                    o_ounit.append(None)
+                raw = rows[i][j]
+                o_ind.append(key)
+                o_meas.append(_MEASURE_OF[k])
+                o_val.append(value)
+                o_stat.append(base_status)
+                o_qual.append(None)
+                o_orig.append(_fmt_num(raw) if raw.__class__ is float else str(raw))
+                o_loc.append(loc)
+                o_flag.append(",".join(dict.fromkeys(flags)) if flags else None)
+                continue
             if c.error:
-                q(c.error, loc, f"{key} {_MEASURE_OF[k]}: {c.message}", c.text)
+                q(c.error, loc, f"{key} {_MEASURE_OF[k]}: {c.message}", c.text, key, _MEASURE_OF[k])
                 continue
             flags = rflags + c.flags if c.flags else rflags
+            if k in col_flag:
+                flags = flags + [col_flag[k]]
             value = c.value
             unit = "pct"
             orig_unit = None
@@ -1546,17 +1626,16 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                 orig_unit = unit_text
                 if unit_problem and c.symbol is None:
                     q(unit_problem[0], _loc(sname, i, ju) if ju is not None else loc, unit_problem[1],
-                      f"{c.text} {unit_text}")
+                      f"{c.text} {unit_text}", key, "value")
                     continue
                 if vconv_from and value is not None:
                     value = round(convert(value, vconv_from, ind.unit), 10)
                     flags = flags + ["unit_converted"]
                     n_conv += 1
-                if value is not None and ind.unit == "pct" and ind.kind in ("rate", "index_change"):
-                    lo = ind.value_min if ind.value_min is not None else -math.inf
-                    hi = ind.value_max if ind.value_max is not None else math.inf
+                if value is not None and index_rule:
+                    lo, hi, is_ic = index_rule
                     if (60 <= value <= 250 and lo <= value - 100 <= hi
-                            and (not lo <= value <= hi or (ind.kind == "index_change" and 80 <= value <= 150))):
+                            and (not lo <= value <= hi or (is_ic and 80 <= value <= 150))):
                         value = round(value - 100.0, 10)
                         flags = flags + ["index_as_change"]
             status = c.status or base_status
@@ -1591,7 +1670,8 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
 
     nq = len(quarantine)
     if nq:
-        qrec = {k: [d[k] for d in quarantine] for k in ("reason", "locator", "message", "raw_value")}
+        qrec = {k: [d[k] for d in quarantine]
+                for k in ("reason", "locator", "message", "raw_value", "indicator", "measure")}
         qrec["raw_value"] = [None if v is None else str(v) for v in qrec["raw_value"]]
         qrec["cycle"] = the_cycle
         qrec["file"] = name
