@@ -16,7 +16,8 @@ from diaphuong.settings import load_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="diaphuong: the socio-economic database of Vietnam's provinces.")
-out = Console(soft_wrap=True)
+# Piped output (a file, a pager, CI logs) gets wide tables instead of columns folded to 80 chars.
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 240)
 err = Console(stderr=True, soft_wrap=True)
 
 WarehouseOpt = Annotated[Optional[Path], typer.Option("--warehouse", help="Warehouse folder (default data/warehouse or $DIAPHUONG_WAREHOUSE)")]
@@ -86,13 +87,15 @@ def run(
 def sql(
     query: Annotated[str, typer.Argument(help="A read-only SQL query")],
     format: Annotated[Fmt, typer.Option("--format", "-f")] = Fmt.table,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="observation_current as it was at this date/time")] = None,
+    as_of_run: Annotated[Optional[str], typer.Option("--as-of-run", help="observation_current as it was after this run")] = None,
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Answer a read-only SQL query on the warehouse."""
     from diaphuong.query import run_query
 
     settings = load_settings(warehouse_dir=warehouse)
-    df, note = run_query(settings, query)
+    df, note = run_query(settings, query, as_of=as_of, as_of_run=as_of_run)
     if note:
         err.print(note)
     _print_frame(df, format)

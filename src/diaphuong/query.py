@@ -31,7 +31,31 @@ def _parquet_connection(settings: Settings) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def run_query(settings: Settings, query: str) -> tuple[pd.DataFrame, str | None]:
+def _as_of(con, as_of: str | None, as_of_run: str | None) -> str | None:
+    """Shadow ``observation_current`` with the vintages current at a time or after a run."""
+    if as_of_run:
+        row = con.execute("SELECT started_at FROM run WHERE run_id = ?", [as_of_run]).fetchone()
+        if row is None:
+            raise QueryError(f"no run {as_of_run!r} in the warehouse",
+                             hint="list runs with: diaphuong sql \"SELECT run_id, cycle, started_at FROM run\"")
+        ts = row[0]
+    else:
+        try:
+            ts = pd.Timestamp(as_of)
+        except ValueError:
+            raise QueryError(f"--as-of {as_of!r} is not a date or time", hint="use ISO 8601, e.g. 2026-11-01 or 2026-11-01T08:00+07:00") from None
+        if ts.tzinfo is None:
+            ts = ts.tz_localize("Asia/Ho_Chi_Minh")
+        if len(str(as_of)) <= 10:  # a date means the end of that day
+            ts = ts + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
+    iso = pd.Timestamp(ts).isoformat()  # produced by pandas: safe to inline
+    con.execute(f"CREATE OR REPLACE TEMP VIEW observation_current AS SELECT * FROM observation_as_of('{iso}') "
+                "WHERE coalesce(severity, '') <> 'critical'")
+    return f"note: observation_current as of {pd.Timestamp(ts).isoformat()}"
+
+
+def run_query(settings: Settings, query: str, *, as_of: str | None = None,
+              as_of_run: str | None = None) -> tuple[pd.DataFrame, str | None]:
     note = None
     try:
         from diaphuong.warehouse import connect
@@ -41,6 +65,8 @@ def run_query(settings: Settings, query: str) -> tuple[pd.DataFrame, str | None]
         con = _parquet_connection(settings)
         note = "note: a run is writing the warehouse; answering from the last Parquet export"
     try:
+        if as_of or as_of_run:
+            note = "; ".join(x for x in (note, _as_of(con, as_of, as_of_run)) if x)
         return con.execute(query).df(), note
     except duckdb.Error as e:
         first = str(e).splitlines()[0]

@@ -168,6 +168,39 @@ FROM (SELECT DISTINCT ON (period, province_code, indicator) * FROM cur
       WHERE province_set = '2025'
       ORDER BY period, province_code, indicator, CASE source_kind WHEN 'submission' THEN 0 ELSE 1 END)
 """)
+    # as of a time: the vintage each figure had then (runs ordered by their first start)
+    con.execute("""
+CREATE OR REPLACE MACRO observation_as_of(ts) AS TABLE
+SELECT o.* FROM observation o
+JOIN run rf ON rf.run_id = o.valid_from_run
+LEFT JOIN run rs ON rs.run_id = o.superseded_by_run
+WHERE rf.started_at <= CAST(ts AS TIMESTAMPTZ)
+  AND (o.superseded_by_run IS NULL OR rs.started_at > CAST(ts AS TIMESTAMPTZ))
+  AND o.valid_from_run IS DISTINCT FROM o.superseded_by_run
+""")
+    con.execute("""
+CREATE OR REPLACE MACRO observation_as_of_run(r) AS TABLE
+SELECT * FROM observation_as_of((SELECT started_at FROM run WHERE run_id = r))
+""")
+    # every revision: a figure and the figure that replaced it (resubmission or later run)
+    con.execute("""
+CREATE OR REPLACE VIEW revision AS
+SELECT o.cycle, o.period, o.province_code, o.province_set, o.indicator, o.measure, o.source_kind,
+       o.value AS old_value, o.status AS old_status, o.source_file AS old_file, o.locator AS old_locator,
+       o.valid_from_run AS old_run,
+       n.value AS new_value, n.status AS new_status, n.source_file AS new_file, n.locator AS new_locator,
+       n.valid_from_run AS new_run,
+       n.value - o.value AS revision,
+       CASE WHEN o.value <> 0 THEN round(100 * (n.value - o.value) / abs(o.value), 4) END AS revision_pct
+FROM observation o
+JOIN observation n
+  ON n.cycle = o.cycle AND n.period = o.period AND n.province_code IS NOT DISTINCT FROM o.province_code
+ AND n.indicator = o.indicator AND n.measure = o.measure AND n.source_kind = o.source_kind
+ AND n.valid_from_run = o.superseded_by_run
+ AND (n.superseded_by_run IS NULL OR n.superseded_by_run <> n.valid_from_run)
+WHERE o.superseded_by_run IS NOT NULL
+  AND (o.value IS DISTINCT FROM n.value OR o.status IS DISTINCT FROM n.status)
+""")
     score = SQL_DIR / "scorecard.sql"
     if score.exists():
         con.execute(score.read_text(encoding="utf-8"))

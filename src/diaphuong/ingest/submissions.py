@@ -47,6 +47,7 @@ import csv
 import hashlib
 import io
 import math
+import os
 import re
 import struct
 import zipfile
@@ -222,9 +223,11 @@ def _blank(v) -> bool:
 
 
 def _fmt_num(v: float) -> str:
-    if float(v).is_integer() and abs(v) < 1e15:
+    """A number as a spreadsheet shows it unformatted: 1234.5, 12345600 (no '.0')."""
+    v = float(v)
+    if v.is_integer() and -1e15 < v < 1e15:
         return str(int(v))
-    return format(v, ".15g")
+    return repr(v)
 
 
 @lru_cache(maxsize=8192)
@@ -1180,13 +1183,16 @@ def read_submission(path: Path, *, cycle: str | None = None, source_file: str | 
     path = Path(path)
     name = source_file or path.name
     try:
-        with open(path, "rb") as fh:  # read at most one byte past the limit: size bounded
-            data = fh.read(LIMITS["file_bytes"] + 1)
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > LIMITS["file_bytes"]:
+                raise _unreadable(f"{size} bytes (limit {LIMITS['file_bytes']})", name, "too_large",
+                                  "a submission is a few kilobytes: send the one sheet of the template")
+            data = fh.read(size + 1)  # bounded even if the file grows meanwhile
     except OSError as e:
         raise _unreadable(f"cannot open the file ({e.strerror})", name, "unreadable") from None
     if len(data) > LIMITS["file_bytes"]:
-        raise _unreadable(f"more than {LIMITS['file_bytes']} bytes", name, "too_large",
-                          "a submission is a few kilobytes: send the one sheet of the template")
+        raise _unreadable(f"more than {LIMITS['file_bytes']} bytes", name, "too_large")
     if sha256 is None:
         sha256 = hashlib.sha256(data).hexdigest()
     fmt, sheets = _load(data, path, name)
@@ -1338,17 +1344,6 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
         j = cols.pop("plan_amount")
         notes.append(f"column {_col_letter(j)} {table.labels.get(j, '')!r} (the plan amount) not read")
 
-    # ---- number convention (text cells of the figure columns)
-    mcols = [cols[k] for k in MEASURE_KEYS if k in cols]
-    texts = [row[j] for row in rows[table.data_start:] for j in mcols
-             if j < len(row) and isinstance(row[j], str) and row[j]]
-    conv = None
-    if texts:
-        conv = detect_convention(texts)
-        if conv == "en":
-            notes.append("numbers written the English way (1,234.5)")
-    have_evidence = conv is not None
-
     # ---- rows
     jc, jn, ju = cols.get("indicator_code"), cols.get("indicator_name"), cols.get("unit")
     js, jnote = cols.get("status"), cols.get("note")
@@ -1366,6 +1361,8 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
     if any(len(r) != width for r in rows):  # csv rows can be ragged
         rows = [r if len(r) == width else list(r) + [None] * (width - len(r)) for r in rows]
     mlist = [(k, cols[k]) for k in MEASURE_KEYS if k in cols]
+    texts: list[str] = []
+    pending: list[tuple] = []
 
     def text_at(row, j):
         if j is None:
@@ -1451,10 +1448,26 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                 if v == v:
                     cells[k] = v
                 continue
-            c = _parse_cell(v, i, j, conv, have_evidence)
+            if v.__class__ is str:  # parsed below, once the number convention is known
+                texts.append(v)
+                pending.append((cells, k, v, i, j))
+                continue
+            c = _parse_cell(v, i, j, None, False)
             if c is not None:
                 cells[k] = c
         items.append((i, key, unit_text, rflags, st_text, note_text, cells))
+
+    # ---- number convention (from the text cells of the figure columns), then the text cells
+    conv = None
+    if texts:
+        conv = detect_convention(texts)
+        if conv == "en":
+            notes.append("numbers written the English way (1,234.5)")
+    have_evidence = conv is not None
+    for cells, k, v, i, j in pending:
+        c = _parse_cell(v, i, j, conv, have_evidence)
+        if c is not None:
+            cells[k] = c
 
     if skipped:
         notes.append(f"{skipped} subtotal or grouping rows skipped")
@@ -1531,16 +1544,9 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                 c.value = round(c.value - 100.0, 10)
 
     # ---- observations
-    o_ind: list = []
-    o_meas: list = []
-    o_val: list = []
-    o_unit: list = []
-    o_stat: list = []
-    o_qual: list = []
-    o_orig: list = []
-    o_ounit: list = []
-    o_loc: list = []
-    o_flag: list = []
+    out: list[tuple] = []  # (indicator, measure, value, unit, status, qualifier, original_value,
+    #                          original_unit, locator, flag)
+    add = out.append
     n_conv = 0
     pre = f"{sname}!" if sname else ""
     letters = {j: _col_letter(j) for _k, j in mlist}
@@ -1596,21 +1602,13 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                                 and (not lo <= value <= hi or (is_ic and 80 <= value <= 150))):
                             value = round(value - 100.0, 10)
                             flags = flags + ["index_as_change"]
-                    o_unit.append(ind.unit)
-                    o_ounit.append(unit_text)
+                    unit, ounit = ind.unit, unit_text
                 else:
-                    value = c
-                    o_unit.append("pct")
-                    o_ounit.append(None)
+                    value, unit, ounit = c, "pct", None
                 raw = rows[i][j]
-                o_ind.append(key)
-                o_meas.append(_MEASURE_OF[k])
-                o_val.append(value)
-                o_stat.append(base_status)
-                o_qual.append(None)
-                o_orig.append(_fmt_num(raw) if raw.__class__ is float else str(raw))
-                o_loc.append(loc)
-                o_flag.append(",".join(dict.fromkeys(flags)) if flags else None)
+                add((key, _MEASURE_OF[k], value, unit, base_status, None,
+                     _fmt_num(raw) if raw.__class__ is float else str(raw), ounit, loc,
+                     ",".join(dict.fromkeys(flags)) if flags else None))
                 continue
             if c.error:
                 q(c.error, loc, f"{key} {_MEASURE_OF[k]}: {c.message}", c.text, key, _MEASURE_OF[k])
@@ -1643,22 +1641,14 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
             if c.symbol is not None:
                 sym = symbols.get(c.symbol) or symbols.get("...")
                 status, qualifier, value = sym["status"], sym["qualifier"], None
-            o_ind.append(key)
-            o_meas.append(_MEASURE_OF[k])
-            o_val.append(value)
-            o_unit.append(unit)
-            o_stat.append(status)
-            o_qual.append(qualifier)
-            o_orig.append(c.text)
-            o_ounit.append(orig_unit)
-            o_loc.append(loc)
-            o_flag.append(",".join(dict.fromkeys(flags)) if flags else None)
-    rec = {"indicator": o_ind, "measure": o_meas, "value": o_val, "unit": o_unit, "status": o_stat,
-           "qualifier": o_qual, "original_value": o_orig, "original_unit": o_ounit, "locator": o_loc,
-           "flag": o_flag}
+            add((key, _MEASURE_OF[k], value, unit, status, qualifier, c.text, orig_unit, loc,
+                 ",".join(dict.fromkeys(flags)) if flags else None))
+    names = ("indicator", "measure", "value", "unit", "status", "qualifier", "original_value", "original_unit",
+             "locator", "flag")
+    rec = dict(zip(names, map(list, zip(*out)))) if out else {k: [] for k in names}
     if n_conv:
         notes.append(f"{n_conv} values converted to the catalog unit")
-    n = len(o_ind)
+    n = len(out)
     rec["period"] = the_cycle
     rec["cycle"] = the_cycle
     rec["province_code"] = province.code if province else None
