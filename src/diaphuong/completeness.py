@@ -736,6 +736,9 @@ def completeness_findings(cycle: str, submissions: pd.DataFrame | None, reportin
                 out.append(_finding(cycle, "warning", "completeness.missing_indicator",
                                     f"{r['indicator']} ({r['measure']}) missing from {r['province_code']}: {r.get('detail')}",
                                     expected="a figure", **common))
+            elif st == "invalid" and str(r.get("detail") or "").startswith("file rejected"):
+                # one finding per rejected file (below), not one per cell of it
+                continue
             elif st == "invalid":
                 out.append(_finding(cycle, "warning", "completeness.invalid_indicator",
                                     f"{r['indicator']} ({r['measure']}) from {r['province_code']} rejected: {r.get('detail')}",
@@ -751,6 +754,12 @@ def completeness_findings(cycle: str, submissions: pd.DataFrame | None, reportin
                 out.append(_finding(cycle, "info", "reconcile.text_only",
                                     f"{r['indicator']} ({r['measure']}) of {r['province_code']} is only in the report text",
                                     value=None if _na(r.get("text_value")) else float(r["text_value"]), **common))
+    if subs is not None and len(subs) and "outcome" in subs.columns:
+        for r in subs[(subs["outcome"] == "quarantined")].to_dict("records"):
+            out.append(_finding(cycle, "warning", "completeness.file_rejected",
+                                f"{r.get('path')} could not be read and was quarantined: {r.get('error')}",
+                                province_code=_str(r.get("province_code")), source_file=_str(r.get("path")),
+                                expected="a readable file"))
     if not out:
         return empty_frame("finding")
     df = pd.DataFrame(out)

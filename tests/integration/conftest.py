@@ -16,3 +16,22 @@ def prefect_harness(tmp_path_factory):
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def sample_warehouse(prefect_harness, tmp_path_factory):
+    """The bundled sample tree (data/raw, read in place) run once through the flow into a
+    temporary warehouse: (warehouse dir, summary rows, hash of the raw tree before the run)."""
+    from pathlib import Path
+
+    from diaphuong.ingest.discover import tree_hash
+    from diaphuong.prefect_env import no_heartbeat
+    from diaphuong_flows.reporting_cycle import reporting_cycle
+
+    raw = Path(__file__).resolve().parents[2] / "data" / "raw"
+    wh = tmp_path_factory.mktemp("warehouse")
+    before = tree_hash(raw)
+    with no_heartbeat():
+        rows = reporting_cycle(raw_dir=str(raw), warehouse_dir=str(wh))
+    return wh, rows, before
+

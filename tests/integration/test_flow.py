@@ -7,31 +7,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from diaphuong.settings import load_settings
+from diaphuong.ingest.discover import tree_hash
 
 ROOT = Path(__file__).resolve().parents[2]
 RAW = ROOT / "data" / "raw"
 
 
-def _tree_hash(path: Path) -> str:
-    h = hashlib.sha256()
-    for p in sorted(path.rglob("*")):
-        if p.is_file():
-            h.update(p.relative_to(path).as_posix().encode())
-            h.update(p.read_bytes())
-    return h.hexdigest()
-
-
 @pytest.fixture(scope="module")
-def first_run(prefect_harness, tmp_path_factory):
-    from diaphuong.prefect_env import no_heartbeat
-    from diaphuong_flows.reporting_cycle import reporting_cycle
-
-    wh = tmp_path_factory.mktemp("warehouse")
-    raw_before = _tree_hash(RAW)
-    with no_heartbeat():
-        rows = reporting_cycle(raw_dir=str(RAW), warehouse_dir=str(wh))
-    return wh, rows, raw_before
+def first_run(sample_warehouse):
+    return sample_warehouse
 
 
 def _counts(wh: Path) -> dict:
@@ -88,7 +72,7 @@ def test_warehouse_contract(first_run):
 
 def test_raw_inputs_are_not_modified(first_run):
     _, _, before = first_run
-    assert _tree_hash(RAW) == before
+    assert tree_hash(RAW) == before
 
 
 def test_parquet_and_reports_written(first_run):

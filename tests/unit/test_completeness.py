@@ -271,7 +271,8 @@ def test_findings(built):
         ("completeness.late_report", "info"): 1,                  # 1 working day: info
         ("completeness.receipt_from_mtime", "warning"): 1,
         ("completeness.missing_indicator", "warning"): 1,         # 15's budget ('..'), not the non-reporters'
-        ("completeness.invalid_indicator", "warning"): 3,
+        ("completeness.invalid_indicator", "warning"): 1,         # a rejected cell
+        ("completeness.file_rejected", "warning"): 1,             # one finding per unreadable file, not per cell
         ("reconcile.conflict", "warning"): 1,
         ("reconcile.text_only", "info"): 1,
     }
@@ -406,7 +407,7 @@ def test_scorecard_view(warehouse):
     # counts by status and findings by severity
     assert tuple(p.loc["15", ["n_reported", "n_conflict", "n_missing"]]) == (0, 1, 1)
     assert tuple(p.loc["08", ["n_reported", "n_reported_late"]]) == (1, 1)
-    assert tuple(p.loc["11", ["n_invalid", "findings_warning"]]) == (2, 3)   # no_report + 2 invalid
+    assert tuple(p.loc["11", ["n_invalid", "findings_warning"]]) == (2, 2)   # no_report + its rejected file
     assert p.loc["02", "findings_critical"] == 1
     assert p.loc["14", "findings_info"] == 1
     # worst first: 11 (no report, 2 rejected cells) = 1; 14 and the 26 silent units tie at 2;

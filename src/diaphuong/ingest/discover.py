@@ -104,3 +104,13 @@ def read_inbox(raw_dir: Path, cycle: str) -> tuple[pd.DataFrame, list[InputError
     df["file"] = df["file"].str.strip().str.replace("\\", "/", regex=False)
     df = df[df["received_at"].notna()]
     return df[[*INBOX_COLUMNS, "line"]].reset_index(drop=True), errors
+
+
+def tree_hash(path: Path) -> str:
+    """One SHA-256 over every file's relative path and bytes: tells whether a tree changed."""
+    h = hashlib.sha256()
+    for p in sorted(path.rglob("*")):
+        if p.is_file():
+            h.update(p.relative_to(path).as_posix().encode())
+            h.update(sha256_file(p).encode())
+    return h.hexdigest()

@@ -1451,6 +1451,7 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
             if v.__class__ is str:  # parsed below, once the number convention is known
                 texts.append(v)
                 pending.append((cells, k, v, i, j))
+                cells[k] = None  # keeps the column order of the row
                 continue
             c = _parse_cell(v, i, j, None, False)
             if c is not None:
@@ -1468,6 +1469,8 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
         c = _parse_cell(v, i, j, conv, have_evidence)
         if c is not None:
             cells[k] = c
+        else:
+            del cells[k]
 
     if skipped:
         notes.append(f"{skipped} subtotal or grouping rows skipped")
