@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench sample clean-warehouse expectations
+.PHONY: run test bench sample clean-warehouse expectations docs
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,3 +31,6 @@ expectations: $(STAMP)
 
 clean-warehouse:
 	rm -rf data/warehouse/diaphuong.duckdb data/warehouse/diaphuong.duckdb.wal data/warehouse/parquet data/warehouse/reports data/warehouse/logs
+
+docs: $(STAMP)
+	@$(BIN)/python -m diaphuong.docs_queries data/warehouse/diaphuong.duckdb docs/queries.md

@@ -63,3 +63,12 @@ def check(path: Path, con) -> list[str]:
     """The SQL of every question whose output in the document differs from the warehouse's."""
     text = path.read_text(encoding="utf-8")
     return [q.sql for q, table in run_all(text, con) if (q.table or "") != table]
+
+
+if __name__ == "__main__":  # python -m diaphuong.docs_queries WAREHOUSE.duckdb docs/queries.md
+    import sys
+
+    import duckdb
+
+    con = duckdb.connect(sys.argv[1], read_only=True)
+    print(f"refreshed {refresh(Path(sys.argv[2]), con)} queries in {sys.argv[2]}")
