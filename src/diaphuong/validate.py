@@ -630,61 +630,85 @@ def make_docs_offline(site: Path) -> list[Path]:
     """Copy the vendored assets into ``<site>/static/vendor/`` and point every page's CDN references
     (scripts, styles, fonts, the GX logo) at them, relative to each page. Returns the pages changed.
 
-    ``integrity``/``crossorigin`` attributes are dropped from the rewritten tags: browsers refuse
-    subresource integrity on ``file://`` pages. Raises :class:`DiaphuongError` when a page loads an
-    asset from a URL this function does not know (so a GX upgrade cannot bring the network back
-    silently)."""
+    Also: ``integrity``/``crossorigin`` attributes are dropped from the rewritten tags (browsers refuse
+    subresource integrity on ``file://`` pages); relative ``static/`` references are recomputed for
+    each page's depth (GX 1.24 miscounts it for suite names with dots, e.g. the favicon).
+    Raises :class:`DiaphuongError` when a page loads an asset from a URL this function does not know,
+    so a GX upgrade cannot bring the network back silently."""
     import shutil
 
     site = Path(site)
-    vendor = site / "static" / "vendor"
+    static = site / "static"
+    vendor = static / "vendor"
     if vendor.exists():
         shutil.rmtree(vendor)
-    shutil.copytree(VENDOR_DIR, vendor, ignore=shutil.ignore_patterns("README.md", "__pycache__"))
-    images = site / "static" / "images"
-    for css in (site / "static" / "styles").glob("*.css") if (site / "static" / "styles").exists() else []:
+    shutil.copytree(VENDOR_DIR, vendor, ignore=shutil.ignore_patterns("README.md", "__pycache__", "*.py"))
+    images = static / "images"
+    styles = static / "styles"
+    for css in sorted(styles.glob("*.css")) if styles.exists() else []:
         text = css.read_text(encoding="utf-8")
-        new = re.sub(re.escape(_GX_ASSETS) + r"[^'\")]*", "../images/logo-long.png", text)
+        new = _fix_css_urls(text, Path(_relpath(images, css.parent)), images)
         if new != text:
             css.write_text(new, encoding="utf-8")
     changed = []
     for page in sorted(site.rglob("*.html")):
+        if vendor in page.parents:
+            continue
         text = page.read_text(encoding="utf-8")
-        rel_vendor = Path(_relpath(vendor, page.parent))
-        rel_images = Path(_relpath(images, page.parent))
-        unknown: list[str] = []
-
-        def fix_tag(m: re.Match) -> str:
-            tag = m.group(0)
-
-            def fix_url(u: re.Match) -> str:
-                url = u.group("url")
-                if url in _CDN:
-                    local = (rel_vendor / _CDN[url]).as_posix()
-                elif url.startswith(_GX_ASSETS):
-                    name = url[len(_GX_ASSETS):].split("?")[0]
-                    local = (rel_images / name).as_posix()
-                elif tag.lower().startswith("<a"):
-                    return u.group(0)
-                else:
-                    unknown.append(url)
-                    return u.group(0)
-                return f'{u.group("attr")}={u.group("q")}{local}{u.group("q")}'
-
-            new = _ATTR_URL.sub(fix_url, tag)
-            if new != tag:
-                new = _SRI.sub("", new)
-            return new
-
-        new_text = _TAG.sub(fix_tag, text)
-        if unknown:
-            raise DiaphuongError(
-                f"{page}: Data Docs load assets from the network: {', '.join(sorted(set(unknown)))}",
-                hint="vendor them into src/diaphuong/report/vendor/ and add them to validate._CDN")
+        new_text = _offline_page(text, page, static)
         if new_text != text:
             page.write_text(new_text, encoding="utf-8")
             changed.append(page)
     return changed
+
+
+def _fix_css_urls(text: str, rel_images: Path, images: Path) -> str:
+    def repl(m: re.Match) -> str:
+        name = m.group(0)[len(_GX_ASSETS):]
+        local = name if (images / name).exists() else "logo-long.png"
+        return (rel_images / local).as_posix()
+
+    return re.sub(re.escape(_GX_ASSETS) + r"[^'\")\s]*", repl, text)
+
+
+_REL_STATIC = re.compile(r"""(?P<attr>\b(?:src|href))\s*=\s*(?P<q>["'])(?:\./|\.\./)*static/(?P<rest>[^"']*)(?P=q)""", re.I)
+
+
+def _offline_page(text: str, page: Path, static: Path) -> str:
+    rel_static = Path(_relpath(static, page.parent))
+    rel_vendor = rel_static / "vendor"
+    rel_images = rel_static / "images"
+    unknown: list[str] = []
+
+    def fix_tag(m: re.Match) -> str:
+        tag = m.group(0)
+
+        def fix_url(u: re.Match) -> str:
+            url = u.group("url")
+            if url in _CDN:
+                local = (rel_vendor / _CDN[url]).as_posix()
+            elif url.startswith(_GX_ASSETS):
+                name = url[len(_GX_ASSETS):].split("?")[0]
+                local = (rel_images / (name if (static / "images" / name).exists() else "logo-long.png")).as_posix()
+            else:
+                unknown.append(url)
+                return u.group(0)
+            return f'{u.group("attr")}={u.group("q")}{local}{u.group("q")}'
+
+        new = _ATTR_URL.sub(fix_url, tag)
+        if new != tag:
+            new = _SRI.sub("", new)
+        new = _REL_STATIC.sub(lambda r: f'{r.group("attr")}={r.group("q")}{(rel_static / r.group("rest")).as_posix()}'
+                                        f'{r.group("q")}', new)
+        return new
+
+    out = _TAG.sub(fix_tag, text)
+    out = _fix_css_urls(out, rel_images, static / "images")
+    if unknown:
+        raise DiaphuongError(
+            f"{page}: Data Docs load assets from the network: {', '.join(sorted(set(unknown)))}",
+            hint="vendor them into src/diaphuong/report/vendor/ and add them to validate._CDN")
+    return out
 
 
 def _relpath(target: Path, start: Path) -> str:

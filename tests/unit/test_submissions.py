@@ -221,16 +221,17 @@ def test_13_numbers_as_text_vietnamese():
 
 def test_14_english_numbers_csv():
     r = read("14_english_numbers.csv")
-    assert r.sheet is None
+    assert r.sheet == "14_english_numbers"  # as Excel names the one sheet of a CSV
+    s = "14_english_numbers!"
     assert rows(r) == [
-        ("E4", "retail_sales", "value", 45210.5, "bn_vnd", "A", None, None),
-        ("F4", "retail_sales", "yoy_pct", 9.2, "pct", "A", None, None),
-        ("G4", "retail_sales", "pct_of_plan", 52.3, "pct", "A", None, None),
-        ("E5", "export_value", "value", 1850.4, "mn_usd", "A", None, None),
-        ("F5", "export_value", "yoy_pct", 12.6, "pct", "A", None, None),
-        ("G5", "export_value", "pct_of_plan", 48.9, "pct", "A", None, None),
-        ("E6", "new_enterprises", "value", 1234.0, "enterprises", "A", None, None),
-        ("F6", "new_enterprises", "yoy_pct", 8.0, "pct", "A", None, None),
+        (s + "E4", "retail_sales", "value", 45210.5, "bn_vnd", "A", None, None),
+        (s + "F4", "retail_sales", "yoy_pct", 9.2, "pct", "A", None, None),
+        (s + "G4", "retail_sales", "pct_of_plan", 52.3, "pct", "A", None, None),
+        (s + "E5", "export_value", "value", 1850.4, "mn_usd", "A", None, None),
+        (s + "F5", "export_value", "yoy_pct", 12.6, "pct", "A", None, None),
+        (s + "G5", "export_value", "pct_of_plan", 48.9, "pct", "A", None, None),
+        (s + "E6", "new_enterprises", "value", 1234.0, "enterprises", "A", None, None),
+        (s + "F6", "new_enterprises", "yoy_pct", 8.0, "pct", "A", None, None),
     ]
     assert "numbers written the English way (1,234.5)" in r.notes
 
@@ -238,8 +239,8 @@ def test_14_english_numbers_csv():
 def test_15_ambiguous_number_is_flagged():
     r = read("15_ambiguous_number.csv")
     assert rows(r) == [
-        ("E4", "new_enterprises", "value", 1234.0, "enterprises", "A", None, "ambiguous_number"),
-        ("E5", "fdi_projects", "value", 25.0, "projects", "A", None, None),
+        ("15_ambiguous_number!E4", "new_enterprises", "value", 1234.0, "enterprises", "A", None, "ambiguous_number"),
+        ("15_ambiguous_number!E5", "fdi_projects", "value", 25.0, "projects", "A", None, None),
     ]
 
 
@@ -311,6 +312,7 @@ def test_22_unparseable_cell_quarantined_rest_loads():
     q = r.quarantine.iloc[0]
     assert q["raw_value"] == "chưa có số liệu" and q["file"] == "22_unparseable_cell.xlsx"
     assert q["province_code"] == "48" and q["cycle"] == CYCLE
+    assert (q["indicator"], q["measure"]) == ("export_value", "value")
     assert list(r.quarantine.columns) == schema.TABLES["quarantine"].columns
     assert [(t[0], t[1], t[2], t[3]) for t in rows(r)] == [
         ("Bieu_01!E8", "retail_sales", "value", 45210.5), ("Bieu_01!F8", "retail_sales", "yoy_pct", 9.2),
@@ -387,8 +389,9 @@ def test_legacy_xls_and_ods(name):
 @pytest.mark.parametrize("name", ["32_utf8_bom.csv", "33_utf16.csv", "34_cp1258.csv"])
 def test_csv_encodings(name):
     r = read(name)
-    assert (r.province.code, r.period, r.sheet) == ("48", "2026-H1", None)
-    assert rows(r) == base(5, sheet=None)
+    stem = name[:-4]
+    assert (r.province.code, r.period, r.sheet) == ("48", "2026-H1", stem)
+    assert rows(r) == base(5, sheet=stem)
     assert list(r.observations["original_value"][:2]) == ["7,85", "45210,5"]
 
 
@@ -429,6 +432,7 @@ def test_province_by_the_old_list_before_the_merger(tmp_path):
     ("xx_zip_bomb.xlsx", UnreadableFile, "zip_bomb"),
     ("xx_too_many_cells.xlsx", UnreadableFile, "too_many_cells"),
     ("xx_far_apart_cells.xlsx", UnreadableFile, "too_many_cells"),
+    ("xx_ods_repeated_rows.ods", UnreadableFile, "too_many_cells"),
     ("xx_binary.csv", UnreadableFile, "binary"),
     ("xx_no_table.xlsx", LayoutError, "no_table"),
     ("xx_no_indicator_rows.xlsx", LayoutError, "no_indicator_rows"),
@@ -481,7 +485,7 @@ def test_new_alias_in_layouts_yaml_needs_no_code(tmp_path, monkeypatch):
         fn.cache_clear()
     try:
         r = read_submission(f, cycle="2026-Q2")
-        assert rows(r) == [("B4", "export_value", "value", 950.5, "mn_usd", "A", None, None)]
+        assert rows(r) == [("odd!B4", "export_value", "value", 950.5, "mn_usd", "A", None, None)]
         assert r.province.code == "46" and r.period == "2026-Q2"
     finally:
         monkeypatch.undo()

@@ -103,3 +103,39 @@ def test_fill_year():
     assert fill_year("YYYY-9M", 2024) == "2024-9M"
     assert fill_year("PREV-12", 2024) == "2023-12"
     assert fill_year("2025-Q3", 2024) == "2025-Q3"
+
+
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("Trong quý I, kim ngạch xuất khẩu đạt 305 triệu USD", "2024-Q1"),  # Roman numeral + comma
+        ("tăng 6,9% trong quý II.", "2024-Q2"),  # ... + full stop
+        ("quý III; quý IV", "2024-Q3"),
+        ("Đến hết tháng 11, tổng lượt khách", "2024-11M"),
+        ("tính đến tháng 10 ước đạt", "2024-10M"),
+        ("Tính đến hết tháng 10/2024", "2024-10M"),
+        ("tính đến cuối tháng 9", "2024-9M"),
+        ("lũy kế đến hết tháng 6", "2024-H1"),
+        ("từ đầu năm đến hết tháng 3", "2024-Q1"),
+        ("hết tháng 12", "2024"),
+        ("đến hết quý III", "2024-9M"),
+        ("trong tháng 5.2019 tổng lượt khách", "2019-05"),
+        ("CPI tháng Chín tăng 0,3%", "2024-09"),
+        ("tháng Mười Một năm 2023", "2023-11"),
+        ("THÁNG CHÍN NĂM 2019", "2019-09"),
+        ("tháng Giêng", "2024-01"),
+    ],
+)
+def test_punctuation_cumulative_phrases_and_month_names(text, code):
+    assert parse_period_vi(text, default_year=2024) == code
+
+
+@pytest.mark.parametrize("text", ["tháng năm nay", "vào tháng tư", "quý I.2025x", "giảm 3 tháng ba lần"])
+def test_month_words_in_lower_case_are_not_months(text):
+    assert parse_period_vi(text, default_year=2024) is None
+
+
+def test_through_phrase_span_covers_the_whole_phrase():
+    text = "Tính đến hết tháng 10/2024, vốn đầu tư công giải ngân đạt 3.910 tỷ đồng."
+    [(s, e, code)] = find_periods(text)
+    assert (text[s:e], code) == ("Tính đến hết tháng 10/2024", "2024-10M")

@@ -8,10 +8,19 @@ code, a message and the ``Sheet!C12`` locator), the province (from the header bl
 name), the period the file states, the sheet read, and notes on everything it noticed.
 
 A file that cannot be read at all raises :class:`~diaphuong.errors.UnreadableFile` (reason
-``empty``, ``too_large``, ``not_a_spreadsheet``, ``encrypted``, ``corrupt``, ``zip_bomb``,
-``too_many_cells``, ``binary``) or :class:`~diaphuong.errors.LayoutError` (``no_table``,
-``no_indicator_rows``); the caller quarantines the file and carries on. Every size is checked
-before anything is decompressed or parsed, so a zip bomb is refused in bounded time and memory.
+``unreadable``, ``empty``, ``too_large``, ``not_a_spreadsheet``, ``encrypted``, ``corrupt``,
+``zip_bomb``, ``too_many_cells``, ``binary``) or :class:`~diaphuong.errors.LayoutError`
+(``no_table``, ``no_indicator_rows``); the caller quarantines the file and carries on. Cells and
+rows go to ``quarantine`` with the reasons ``not_a_number``, ``unknown_indicator``,
+``duplicate_indicator``, ``unknown_unit``, ``unit_mismatch``.
+
+Bounded time and memory: the file size is checked before reading; a zip's central directory
+(member count, declared sizes, compression ratios) before anything is inflated, and members are
+inflated with a cap when the directory could be lying; the extent of each xlsx sheet (its last
+row and widest column; calamine builds a dense grid from the first to the last cell, so two cells
+at A1 and XFD1048576 would abort the process) and the repeated rows of an .ods before calamine
+parses them; the cell count of every sheet before it is turned into Python objects (``LIMITS``).
+The format is recognised from the bytes, not the name.
 
 Decisions (see also the module constants):
 
@@ -566,6 +575,41 @@ def _check_xlsx_dimensions(zf: _Zip, name: str) -> None:
                               "too_many_cells")
 
 
+_ODS_ROW = re.compile(rb"<table:table-row\b([^>]*?)(?:/>|>(.*?)</table:table-row>)", re.S)
+_ODS_CELL = re.compile(rb"<table:(?:covered-)?table-cell\b([^>]*?)(/>|>(.*?)</table:(?:covered-)?table-cell>)", re.S)
+_ODS_ROWS_REP = re.compile(rb'number-rows-repeated="(\d+)"')
+_ODS_COLS_REP = re.compile(rb'number-columns-repeated="(\d+)"')
+
+
+def _check_ods_extent(zf: _Zip, name: str) -> None:
+    """An .ods may repeat a row or a cell that holds a value a million times
+    (``table:number-rows-repeated``): count the grid that would be built, before calamine does."""
+    xml = zf.read("content.xml")
+    if b"-repeated=" not in xml:
+        return
+    limit = LIMITS["cells"]
+    nrows = width = 0
+    for m in _ODS_ROW.finditer(xml):
+        attrs, body = m.group(1), m.group(2) or b""
+        r = _ODS_ROWS_REP.search(attrs)
+        rep = int(r.group(1)) if r else 1
+        if b"office:value" not in body and b"<text:p" not in body:
+            nrows += rep if rep < 1000 else 0  # trailing empty rows: nothing is built for them
+            continue
+        pos = last = 0
+        for c in _ODS_CELL.finditer(body):
+            cr = _ODS_COLS_REP.search(c.group(1))
+            n = int(cr.group(1)) if cr else 1
+            pos += n
+            if b"office:value" in c.group(1) or (c.group(3) and b"<text:p" in c.group(3)):
+                last = pos
+        nrows += rep
+        width = max(width, last)
+        if nrows * width > limit:
+            raise _unreadable(f"content.xml repeats cells over {nrows} rows x {width} columns (limit {limit})",
+                              name, "too_many_cells")
+
+
 _XF = re.compile(rb"<xf\b([^>]*)/?>")
 _NUMFMT = re.compile(rb'<numFmt\b[^>]*numFmtId="(\d+)"[^>]*formatCode="([^"]*)"')
 _CELL_S = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?\bs="(\d+)"')
@@ -640,6 +684,8 @@ def _calamine_sheets(data: bytes, name: str, fmt: str, zf: _Zip | None) -> list[
         raise _unreadable("the workbook is password-protected", name, "encrypted",
                           "send the file without a password") from None
     except Exception as e:  # calamine raises its own error types for every corruption
+        if "cell limit" in str(e).lower():
+            raise _unreadable(f"too many cells ({str(e)[:200]})", name, "too_many_cells") from None
         raise _unreadable(f"cannot open the workbook ({type(e).__name__}: {str(e)[:200]})", name, "corrupt",
                           "open the file in Excel and save it again as .xlsx") from None
     metas = wb.sheets_metadata
@@ -691,7 +737,8 @@ def _csv_sheet(data: bytes, name: str) -> _Sheet:
     width = max((len(r) for r in rows), default=0)
     if len(rows) * width > LIMITS["cells"]:
         raise _unreadable(f"{len(rows)} x {width} cells (limit {LIMITS['cells']})", name, "too_many_cells")
-    return _Sheet(None, rows, None, True, None, typed=False)
+    # Excel names the one sheet of a CSV after the file: locators read "01_ha_noi!E12"
+    return _Sheet(Path(name).stem or "csv", rows, None, True, None, typed=False)
 
 
 _TEXT_EXT = {".csv", ".txt", ".tsv"}
@@ -713,6 +760,7 @@ def _load(data: bytes, path: Path, name: str) -> tuple[str, list[_Sheet]]:
         if "content.xml" in names:
             mt = zf.read("mimetype")[:80] if "mimetype" in names else b""
             if b"spreadsheet" in mt or not mt:
+                _check_ods_extent(zf, name)
                 return "ods", _calamine_sheets(data, name, "ods", zf)
             raise _unreadable(f"an OpenDocument file that is not a spreadsheet ({mt.decode(errors='replace')})",
                               name, "not_a_spreadsheet", "save the table as .xlsx, .ods or .csv")
@@ -1139,11 +1187,6 @@ def _parse_cell(v, r: int, c: int, conv: str | None, have_evidence: bool) -> _Ce
 
 # ------------------------------------------------------------------------------------ main
 @lru_cache(maxsize=1)
-def _empty(name: str) -> pd.DataFrame:
-    return schema.empty_frame(name)
-
-
-@lru_cache(maxsize=1)
 def _empty_q() -> pd.DataFrame:
     return _frame({}, _Q_COLS, 0)
 
@@ -1166,10 +1209,19 @@ def _frame(records: dict[str, list], cols: list[str], n: int) -> pd.DataFrame:
         v = records.get(c)
         if v is not None and c != "value":
             arr[:, j] = v  # a list fills the column, a scalar is broadcast
-    df = pd.DataFrame(arr, columns=_index(tuple(cols)), dtype=object)
-    if "value" in records:
-        df.isetitem(cols.index("value"), np.array(records["value"], dtype="float64"))
-    return df
+    index = _index(tuple(cols))
+    if "value" not in records:
+        return pd.DataFrame(arr, columns=index, dtype=object)
+    vj = cols.index("value")
+    arrays = [arr[:, j] for j in range(len(cols))]
+    arrays[vj] = np.array(records["value"], dtype="float64")
+    try:  # one object block and one float column, without pandas inferring string dtypes
+        return pd.DataFrame._from_arrays(arrays, columns=index, index=pd.RangeIndex(n), dtype=None,
+                                         verify_integrity=False)
+    except (AttributeError, TypeError):  # pragma: no cover - a pandas without the private helper
+        df = pd.DataFrame(arr, columns=index, dtype=object)
+        df.isetitem(vj, arrays[vj])
+        return df
 
 
 def read_submission(path: Path, *, cycle: str | None = None, source_file: str | None = None,

@@ -12,9 +12,15 @@
 Matching is diacritic- and case-insensitive (both tone placements fold alike), except that the word
 "năm" must keep its breve when the text is written with diacritics, so that "Quảng Nam 2024" or
 "Hà Nam" is not read as a year. Dates ("ngày 15 tháng 10 năm 2024", "15/10/2024") are not periods.
-"quý" or the older "quí". Number words: ba (3), sáu (6), chín (9), mười (10), mười một (11), mười hai (12).
+"quý" or the older "quí"; a Roman numeral may be followed by punctuation ("quý I, ...", "quý II.").
+Number words: ba (3), sáu (6), chín (9), mười (10), mười một (11), mười hai (12). Month names, when
+written with a capital ("tháng Chín", "tháng Mười Một", "tháng Giêng", "tháng Chạp"), name months.
+"tháng 5.2019" (a dotted year) is May 2019.
 Conventions: "3 tháng đầu năm" -> Q1, "3 tháng cuối năm" -> Q4, "6 tháng" -> H1, "6 tháng cuối
 năm" -> H2, "12 tháng" -> the year, "1 tháng" -> January.
+Cumulative "through" phrases name the months from January: "đến hết tháng 10", "tính đến tháng 10",
+"tính đến cuối tháng 10", "lũy kế đến tháng 10", "từ đầu năm đến hết tháng 10", "hết tháng 10" ->
+``YYYY-10M`` (3 -> Q1, 6 -> H1, 12 -> the year, 1 -> January); "đến hết quý III" -> ``YYYY-9M``.
 """
 from __future__ import annotations
 
@@ -64,6 +70,11 @@ def _fold(text: str) -> tuple[str, list[int]]:
 _YEAR = r"(?:19|20)\d\d(?![\d.,]\d)(?!\d)"
 _NUM_WORDS = {"ba": 3, "sau": 6, "chin": 9, "muoi": 10, "muoi mot": 11, "muoi hai": 12}
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+# Month names (folded), read only when the text writes them with a capital ("tháng Chín").
+_MONTH_WORDS = {"gieng": 1, "mot": 1, "hai": 2, "ba": 3, "tu": 4, "nam": 5, "năm": 5, "sau": 6, "bay": 7,
+                "tam": 8, "chin": 9, "muoi": 10, "muoi mot": 11, "muoi hai": 12, "chap": 12}
+_MONTH_WORD_RE = r"(?P<mw>muoi\s+mot|muoi\s+hai|gieng|chap|mot|hai|ba|tu|n[ăa]m|sau|bay|tam|chin|muoi)(?![\w])"
+_MONTH_NUM_RE = r"(?P<m>0?[1-9]|1[0-2])"
 
 
 def _patterns(nam: str) -> list[tuple[str, re.Pattern[str]]]:
@@ -76,8 +87,19 @@ def _patterns(nam: str) -> list[tuple[str, re.Pattern[str]]]:
             rf"(?<![\d.,])\b{n}\s+thang(?:\s+(?P<pos>dau|cuoi)\s+{nam}(?:\s+(?P<y>{_YEAR})|\s+nay)?"
             rf"|\s+{nam}\s+(?P<y2>{_YEAR})|\s+{nam}\s+nay|\s*[/\-]\s*(?P<y3>{_YEAR}))?"
         )),
-        ("month", re.compile(rf"\bthang\s+(?P<m>0?[1-9]|1[0-2])(?![\d]|[.,]\d){tail}")),
-        ("quarter", re.compile(rf"\bqu[yi]\s+(?P<q>iv|iii|ii|i|[1-4])(?![\w.,]){tail}")),
+        ("through", re.compile(
+            rf"\b(?:tinh\s+den(?:\s+het|\s+cuoi)?|den\s+het|den\s+cuoi|luy\s+ke\s+den(?:\s+het)?"
+            rf"|(?:luy\s+ke\s+)?tu\s+dau\s+{nam}\s+den(?:\s+het|\s+cuoi)?|het)\s+thang\s+"
+            rf"(?:{_MONTH_NUM_RE}(?:\.(?P<y4>{_YEAR})|(?![\d]|[.,]\d))|{_MONTH_WORD_RE}){tail}"
+        )),
+        ("month", re.compile(
+            rf"\bthang\s+(?:{_MONTH_NUM_RE}(?:\.(?P<y4>{_YEAR})|(?![\d]|[.,]\d))|{_MONTH_WORD_RE}){tail}"
+        )),
+        ("through_q", re.compile(
+            rf"\b(?:tinh\s+den(?:\s+het|\s+cuoi)?|den\s+het|den\s+cuoi|luy\s+ke\s+den(?:\s+het)?|het)"
+            rf"\s+qu[yi]\s+(?P<q>iv|iii|ii|i|[1-4])(?!\w|[.,]\d){tail}"
+        )),
+        ("quarter", re.compile(rf"\bqu[yi]\s+(?P<q>iv|iii|ii|i|[1-4])(?!\w|[.,]\d){tail}")),
         ("year", re.compile(
             rf"\b(?:(?P<ca>ca)\s+)?{nam}\s+(?P<y>{_YEAR})(?!\s*[-–]\s*\d)|\bca\s+{nam}(?!\s+(?:truoc|ngoai))\b"
         )),
@@ -98,7 +120,7 @@ _NGAY_BEFORE = re.compile(r"\bngay\s+$")
 
 def _year_of(m: re.Match[str]) -> str:
     gd = m.groupdict()
-    for k in ("y", "y2", "y3"):
+    for k in ("y", "y2", "y3", "y4"):
         if gd.get(k):
             return gd[k]
     if gd.get("prev"):
@@ -127,11 +149,20 @@ def _code(kind: str, m: re.Match[str]) -> str | None:
         if n == 1:
             return f"{y}-01"
         return f"{y}-{n}M"
-    if kind == "month":
-        return f"{y}-{int(gd['m']):02d}"
-    if kind == "quarter":
+    if kind in ("month", "through"):
+        if gd.get("m"):
+            n = int(gd["m"])
+        else:
+            n = _MONTH_WORDS[" ".join(gd["mw"].split())]
+        if kind == "month" or n == 1:
+            return f"{y}-{n:02d}"
+        return {12: y, 3: f"{y}-Q1", 6: f"{y}-H1"}.get(n, f"{y}-{n}M")
+    if kind in ("quarter", "through_q"):
         q = gd["q"]
-        return f"{y}-Q{int(q) if q.isdigit() else _ROMAN[q]}"
+        n = int(q) if q.isdigit() else _ROMAN[q]
+        if kind == "through_q":
+            return {1: f"{y}-Q1", 2: f"{y}-H1", 3: f"{y}-9M", 4: y}[n]
+        return f"{y}-Q{n}"
     if kind == "year":
         return y
     return None  # pragma: no cover
@@ -154,6 +185,10 @@ def find_periods(text: str) -> list[tuple[int, int, str]]:
             s, e = m.start(), m.end()
             if kind == "month" and _DATE_BEFORE.search(folded[max(0, s - 12):s]):
                 continue  # "15 tháng 10 năm 2024": a date
+            if kind in ("month", "through") and m.group("mw") is not None:
+                first = text[idx[m.start("mw")]]
+                if not first.isupper():
+                    continue  # "tháng năm", "tháng tư" in lower case: not a month name
             if kind == "months":
                 if _NGAY_BEFORE.search(folded[max(0, s - 8):s]):
                     continue  # "ngày 9 tháng 10"
