@@ -215,20 +215,20 @@ def direct_structure(obs: pd.DataFrame) -> dict[str, np.ndarray]:
     both = d["province_set"].notna() & d["cycle_set"].notna()
     out["observation.province_set.matches_cycle"] = np.flatnonzero(
         (both & (d["province_set"] != d["cycle_set"])).fillna(False).to_numpy())
-    # ranges: bounds joined per range_key
+    # ranges: the catalog's bounds joined per indicator and kind of measure
     b = []
     for k, i in inds.items():
-        b.append((f"{k}:value", i.value_min, i.value_max))
-        b.append((f"{k}:change", i.change_min, i.change_max))
-    bounds = pd.DataFrame(b, columns=["range_key", "lo", "hi"]).astype({"lo": "float64", "hi": "float64"})
-    rk = d["range_key"].astype(str)
-    m = pd.DataFrame({"range_key": rk, "value": d["value"]}).merge(bounds, on="range_key", how="left")
+        b.append((k, "value", i.value_min, i.value_max))
+        b.append((k, "change", i.change_min, i.change_max))
+    bounds = pd.DataFrame(b, columns=["indicator", "kind", "lo", "hi"]).astype({"lo": "float64", "hi": "float64"})
+    kind = np.where(obs["measure"] == "value", "value", np.where(obs["measure"].isin(CHANGE_MEASURES), "change", ""))
+    m = pd.DataFrame({"indicator": obs["indicator"].astype(object), "kind": kind,
+                      "value": obs["value"]}).merge(bounds, on=["indicator", "kind"], how="left")
     v = m["value"]
-    bad = v.notna() & ((m["lo"].notna() & (v < m["lo"])) | (m["hi"].notna() & (v > m["hi"])))
-    for kind in ("value", "change"):
-        sel = bad & rk.str.endswith(":" + kind).to_numpy()
-        for key_, grp in pd.Series(np.flatnonzero(sel.to_numpy())).groupby(rk.to_numpy()[sel.to_numpy()]):
-            out[f"range.{key_.split(':')[0]}.{kind}"] = grp.to_numpy()
+    for kd in ("value", "change"):
+        sel = (m["kind"] == kd) & v.notna()
+        out[f"range.{kd}.min"] = np.flatnonzero((sel & m["lo"].notna() & (v < m["lo"])).to_numpy())
+        out[f"range.{kd}.max"] = np.flatnonzero((sel & m["hi"].notna() & (v > m["hi"])).to_numpy())
     return {k: v for k, v in out.items() if len(v)}
 
 

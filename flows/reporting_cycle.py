@@ -21,14 +21,11 @@ def plan(settings: Settings, cycle: str, parameters: dict) -> pipeline.CyclePlan
     return pipeline.plan_cycle(settings, cycle, parameters)
 
 
-@task(name="parse-submission", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
-def parse_submission(raw_dir: Path, cycle: str, f: dict, cal) -> pipeline.FileResult:
-    return pipeline.parse_submission_file(raw_dir, cycle, f, cal)
-
-
-@task(name="extract-report", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
-def extract_report(raw_dir: Path, cycle: str, f: dict, cal) -> pipeline.FileResult:
-    return pipeline.extract_report_file(raw_dir, cycle, f, cal)
+@task(name="read-file", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1,
+      task_run_name="read {f[path]}")
+def read_file(cache_dir: Path, raw_dir: Path, cycle: str, f: dict, cal) -> pipeline.FileResult:
+    """Parse a spreadsheet or extract a report text (retried on transient I/O errors)."""
+    return pipeline.cached_file_result(cache_dir, raw_dir, cycle, f, cal)
 
 
 @task(name="assemble", cache_policy=NO_CACHE)
@@ -65,13 +62,15 @@ def process_cycle(settings: Settings, cycle: str, parameters: dict) -> dict:
     timer = pipeline.Timer()
     with timer.stage("plan"):
         p = plan(settings, cycle, parameters)
+    if pipeline.already_loaded(settings, p):
+        row = pipeline.record_repeat(settings, p)
+        row["timings"], row["skipped"] = timer.timings, True
+        return row
     files = p.files.to_dict("records")
-    sheets = [f for f in files if f["kind"] == "spreadsheet"]
-    texts = [f for f in files if f["kind"] == "report"]
     with timer.stage("parse"):
-        parsed = parse_submission.map(unmapped(settings.raw_dir), unmapped(cycle), sheets, unmapped(p.calendar))
-        extracted = extract_report.map(unmapped(settings.raw_dir), unmapped(cycle), texts, unmapped(p.calendar))
-        results = [r.result() for r in parsed] + [r.result() for r in extracted]
+        futures = read_file.map(unmapped(settings.cache_dir), unmapped(settings.raw_dir), unmapped(cycle), files,
+                                unmapped(p.calendar))
+        results = [r.result() for r in futures]
     with timer.stage("assemble"):
         asm = assemble(cycle, results, p.inbox_errors)
     with timer.stage("completeness"):

@@ -55,6 +55,9 @@ from diaphuong.text.normalize import fold, nfc, normalize_vi
 from diaphuong.text.numbers import NumberFormatError, detect_convention, parse_number
 from diaphuong.text.periods_vi import PREV_PLACEHOLDER, YEAR_PLACEHOLDER, fill_year, find_periods
 
+_MONTH_WORDS = {"gieng": 1, "mot": 1, "hai": 2, "ba": 3, "tu": 4, "nam": 5, "sau": 6, "bay": 7, "tam": 8,
+                "chin": 9, "muoi": 10, "muoi mot": 11, "muoi hai": 12, "chap": 12}
+
 __all__ = ["extract_text", "extract_document", "extract_paths", "to_json_records",
            "CPI_MEASURES"]
 
@@ -233,15 +236,44 @@ _EXTRA_ALIASES: dict[str, str | None] = {
     "giải quyết việc làm cho": "jobs_created", "giải quyết việc làm mới cho": "jobs_created",
     "tạo việc làm cho": "jobs_created", "tạo việc làm mới cho": "jobs_created",
     "đưa lao động đi làm việc ở nước ngoài": None, "lao động đi làm việc ở nước ngoài": None,
-    "tỷ lệ hộ cận nghèo": None, "số hộ nghèo": None, "hộ cận nghèo": None, "hộ nghèo": None,
-    "tỷ lệ thất nghiệp khu vực thành thị": None, "tỷ lệ thất nghiệp ở khu vực thành thị": None,
-    "tỷ lệ thất nghiệp thành thị": None, "tỷ lệ thiếu việc làm": None,
-    "tỷ lệ thất nghiệp khu vực nông thôn": None,
+    "tỷ lệ thiếu việc làm": None,
     "quy mô dân số": None, "mật độ dân số": None, "tỷ lệ tăng dân số": None, "dân số thành thị": None,
     "dân số nông thôn": None, "tỷ lệ tăng dân số tự nhiên": None,
     "sản lượng lúa": None, "sản lượng thóc": None, "sản lượng ngô": None, "sản lượng thủy sản": None,
     "sản lượng lương thực có hạt": "food_output", "sản lượng lương thực bình quân đầu người": None,
     "lương thực bình quân đầu người": None,
+    # FDI: the family head; the unit picks projects or capital ("Thu hút đầu tư trực tiếp nước
+    # ngoài: cấp mới 8 dự án, tổng vốn đăng ký 145,8 triệu USD"). Domestic investment ends it.
+    "đầu tư trực tiếp nước ngoài": "fdi", "thu hút đầu tư trực tiếp nước ngoài": "fdi",
+    "thu hút đầu tư nước ngoài": "fdi", "vốn đầu tư nước ngoài": "fdi",
+    "vốn đầu tư trực tiếp nước ngoài": "fdi", "đầu tư nước ngoài": "fdi",
+    "đầu tư trong nước": "-", "thu hút đầu tư trong nước": "-", "dự án đầu tư trong nước": "-",
+    "dự án trong nước": "-", "nhà đầu tư trong nước": "-", "vốn đầu tư trong nước": "-",
+    "khu vực vốn đầu tư nước ngoài": "-", "khu vực đầu tư nước ngoài": "-",
+    "khu vực kinh tế có vốn đầu tư nước ngoài": "-", "doanh nghiệp vốn đầu tư nước ngoài": "-",
+    "doanh nghiệp đầu tư nước ngoài": "-", "nhà đầu tư nước ngoài": "-",
+    "đầu tư ra nước ngoài": "-", "hợp tác xã": "-", "hợp tác xã thành lập mới": "-",
+    "vốn FDI thực hiện": "-", "vốn FDI giải ngân": "-",
+    # industry: "Tính chung 8 tháng, sản xuất công nghiệp ước tăng 14%"
+    "sản xuất công nghiệp": "iip_growth", "chỉ số phát triển sản xuất công nghiệp": "iip_growth",
+    "ngành công nghiệp": None,
+    # poverty: "còn 9.512 hộ nghèo, chiếm tỷ lệ 3,1%" (hộ cận nghèo is another rate)
+    "hộ nghèo": "poor_households", "số hộ nghèo": "poor_households",
+    "hộ cận nghèo": "-", "tỷ lệ hộ cận nghèo": "-", "số hộ cận nghèo": "-",
+    # unemployment: the urban rate stands in for the working-age rate when a report gives no other
+    # (flagged urban_rate; see _figure)
+    "tỷ lệ thất nghiệp khu vực thành thị": "unemployment_urban",
+    "tỷ lệ thất nghiệp ở khu vực thành thị": "unemployment_urban",
+    "tỷ lệ thất nghiệp thành thị": "unemployment_urban",
+    "tỷ lệ thất nghiệp của lực lượng lao động trong độ tuổi khu vực thành thị": "unemployment_urban",
+    "tỷ lệ thất nghiệp của lực lượng lao động trong độ tuổi ở khu vực thành thị": "unemployment_urban",
+    "tỷ lệ thất nghiệp của lao động trong độ tuổi khu vực thành thị": "unemployment_urban",
+    "tỷ lệ thất nghiệp trong độ tuổi lao động khu vực thành thị": "unemployment_urban",
+    "tỷ lệ thất nghiệp trong độ tuổi lao động ở khu vực thành thị": "unemployment_urban",
+    "tỷ lệ thất nghiệp của lực lượng lao động trong độ tuổi khu vực nông thôn": None,
+    "tỷ lệ thất nghiệp khu vực nông thôn": None,
+    # budget wording of the statistics offices
+    "tổng chi ngân sách nhà nước": "budget_expenditure", "tổng chi ngân sách địa phương": "budget_expenditure",
 }
 
 # Words of a context family that name a family member (or block) only inside that family.
@@ -279,7 +311,15 @@ _FAMILY_CONTEXT = {
             "tổng số vốn đăng ký": "new_enterprises_capital", "số vốn đăng ký": "new_enterprises_capital",
             "với tổng vốn": "new_enterprises_capital", "tổng vốn": "new_enterprises_capital",
             "số doanh nghiệp": "new_enterprises", "lao động đăng ký": None, "số lao động đăng ký": None},
+    "poverty": {"tỷ lệ": "poverty_rate", "chiếm tỷ lệ": "poverty_rate"},
     "fdi": {"vốn đăng ký": "fdi_registered_capital", "tổng vốn đăng ký": "fdi_registered_capital",
+            "cấp mới": "fdi_projects", "cấp phép mới": "fdi_projects", "được cấp mới": "fdi_projects",
+            "cấp giấy chứng nhận đăng ký đầu tư": "fdi_projects", "dự án được cấp mới": "fdi_projects",
+            "vốn đầu tư": "fdi_registered_capital", "tổng vốn đầu tư đăng ký": "fdi_registered_capital",
+            "tổng vốn đăng ký cấp mới": "fdi_registered_capital", "số vốn": "fdi_registered_capital",
+            "lượt dự án": None, "điều chỉnh": None, "điều chỉnh vốn": None, "điều chỉnh tăng vốn": None,
+            "tăng vốn": None, "vốn tăng thêm": None, "vốn điều chỉnh": None, "góp vốn": None,
+            "mua cổ phần": None, "vốn thực hiện": None, "giải ngân": None,
             "vốn đăng ký cấp mới": "fdi_registered_capital", "tổng vốn đầu tư": "fdi_registered_capital",
             "tổng vốn": "fdi_registered_capital", "số vốn đăng ký": "fdi_registered_capital",
             "vốn đầu tư đăng ký": "fdi_registered_capital", "dự án cấp mới": "fdi_projects",
@@ -292,7 +332,8 @@ _FAMILY_OF = {
     "grdp_constant_prices": "grdp", "grdp_per_capita": "grdp",
     "cpi_yoy": "cpi", "cpi_mom": "cpi", "cpi_avg": "cpi",
     "new_enterprises": "ent", "new_enterprises_capital": "ent",
-    "fdi_registered_capital": "fdi", "fdi_projects": "fdi",
+    "fdi": "fdi", "fdi_registered_capital": "fdi", "fdi_projects": "fdi",
+    "poor_households": "poverty", "poverty_rate": "poverty",
     "visitors": "tour", "tourism_revenue": "tour",
 }
 for _s in ("agriculture", "industry_construction", "services", "product_taxes"):
@@ -391,7 +432,9 @@ _CMP_RE = re.compile(
     r"(?P<what>binh\s+quan\s+cung\s+ky(?:\s+nam\s+(?:truoc|\d{4}))?"
     r"|thang\s+truoc(?:\s+do)?|thang\s+lien\s+ke|ky\s+truoc|quy\s+truoc"
     r"|thang\s+12\s*(?:/\s*\d{4}|nam\s+(?:truoc|\d{4}))?|cuoi\s+nam\s+(?:truoc|\d{4})|dau\s+nam"
-    r"|thang\s+\d{1,2}\s*/\s*\d{4}|thang\s+\d{1,2}\s+nam\s+(?:truoc|\d{4})|thang\s+\d{1,2}\b"
+    r"|thang\s+\d{1,2}\s*[/.\-]\s*\d{4}|thang\s+\d{1,2}\s+nam\s+(?:truoc|\d{4})|thang\s+\d{1,2}\b"
+    r"|thang\s+(?:muoi\s+mot|muoi\s+hai|gieng|chap|mot|hai|ba|tu|nam|sau|bay|tam|chin|muoi)\b"
+    r"|cung\s+thang(?:\s+nam\s+(?:truoc|ngoai|\d{4}))?"
     r"|cung\s+ky(?:\s+nam\s+(?:truoc|ngoai|\d{4}))?|ck\b|thang\s+cung\s+ky(?:\s+nam\s+truoc)?"
     r"|cung\s+thoi\s+diem(?:\s+nam\s+truoc)?|nam\s+truoc|nam\s+ngoai|nam\s+\d{4}"
     r"|quy\s+[ivx1-4]+\s*(?:/\s*\d{4}|nam\s+(?:truoc|\d{4}))"
@@ -454,7 +497,7 @@ def _alias_tables() -> tuple[re.Pattern, dict[str, str | None]]:
     # style aliases would otherwise read "dịch vụ" anywhere as GRDP.
     sector_words = {fold(p) for ps in _SECTORS.values() for p in ps}
     for k in list(table):
-        if k in sector_words:
+        if k in sector_words and table[k] not in (None, "-"):
             del table[k]
     pat = re.compile(r"(?<![a-z0-9])" + _trie_regex(table, r"[\s/,()]+"))
     return pat, table
@@ -522,8 +565,6 @@ def _resolve(name: str, on: date) -> ProvinceRef | None:
 
 # ----------------------------------------------------------------------------- periods
 
-_CUM_BEFORE = re.compile(r"(?:\bhet|\bden\s+het|\btinh\s+den|\bden\s+cuoi|\bluy\s+ke\s+den"
-                         r"|\btu\s+dau\s+nam\s+den|\bluy\s+ke)\s*$")
 # A period phrase right after these words belongs to a comparison, a plan or a span of years.
 _PERIOD_NOT_OWN = re.compile(
     r"(?:\bso(?:\s+voi)?|\bcung\s+ky|\bke\s+hoach|\bkh|\bdu\s+toan|\bnghi\s+quyet|\bchi\s+tieu"
@@ -539,7 +580,7 @@ def _period_phrases(text: str, ft: str) -> list[tuple[int, int, str]]:
     the slowest step of the reader); same result as over the whole text."""
     wins: list[list[int]] = []
     for m in _PERIOD_WORD.finditer(ft):
-        a, b = max(0, m.start() - 10), min(len(text), m.end() + 10)
+        a, b = max(0, m.start() - 24), min(len(text), m.end() + 10)
         while a > 0 and not text[a - 1].isspace():
             a -= 1
         while b < len(text) and not text[b].isspace():
@@ -550,18 +591,15 @@ def _period_phrases(text: str, ft: str) -> list[tuple[int, int, str]]:
             wins.append([a, b])
     out = []
     for a, b in wins:
-        # periods_vi does not read a Roman-numeral quarter before a comma or a full stop
-        # ("quý I,"): hand it those marks as semicolons (same length, same offsets).
-        chunk = re.sub(r"[,.](?=\s|$)", ";", text[a:b])
-        out += [(a + s_, a + e_, c) for s_, e_, c in find_periods(chunk)]
+        out += [(a + s_, a + e_, c) for s_, e_, c in find_periods(text[a:b])]
     return out
 
 
 def _find_periods(text: str, doc: Period | None, ftext: str | None = None) -> list[tuple[int, int, str]]:
     """(start, end, period code) of every period phrase of ``text`` (diaphuong.text.periods_vi)
     that names the period of a figure: not inside a comparison ("so với cùng kỳ năm 2023") or a
-    plan ("kế hoạch năm 2024"). A phrase without a year takes the document's; "đến hết tháng 10"
-    is the cumulative ten months."""
+    plan ("kế hoạch năm 2024"). A phrase without a year takes the document's. Cumulative phrases
+    ("đến hết tháng 10" -> ten months) are read by periods_vi."""
     out = []
     ft = ftext if ftext is not None else _fold_keep(text)
     for s, e, code in _period_phrases(text, ft):
@@ -576,9 +614,6 @@ def _find_periods(text: str, doc: Period | None, ftext: str | None = None) -> li
             p = parse_period(code)
         except PeriodError:
             continue
-        if p.kind == "month" and p.last_month > 1 and _CUM_BEFORE.search(before):
-            n = p.last_month
-            p = parse_period(f"{p.year}" if n == 12 else f"{p.year}-Q1" if n == 3 else f"{p.year}-{n}M")
         out.append((s, e, p.code))
     return out
 
@@ -586,29 +621,84 @@ def _find_periods(text: str, doc: Period | None, ftext: str | None = None) -> li
 # ----------------------------------------------------------------------------- sentences
 
 _ABBREV = re.compile(r"(?:\b(?:TP|Tp|tp|TX|Tx|TT|Q|P|TS|ThS|PGS|GS|BS|KS|St|Mr|Ms|No|Th|v\.v|Ths)"
-                     r"|\b[A-ZĐ])\.$")
+                     r"|\b[A-ZĐ]|^\s*(?:\d{1,2}(?:\.\d{1,2})*|[IVX]{1,4}|[a-zđ]))\.$")
 _SENT_END = re.compile(r"[.!?…]+[\"”’)]*\s+(?=[\"“(]?[A-ZÀ-ỸĐ0-9])")
 
 
-def _sentences(text: str) -> list[tuple[int, int, int]]:
-    """(start, end, paragraph number) of every sentence; a line break always ends one."""
-    out = []
-    para = 0
+_LIST_START = re.compile(r"\s*(?:[-+•*–]|\d{1,2}[.)]\s|[a-zđ][.)]\s|[IVX]{1,4}[.)]\s)")
+_LINE_END_STOP = re.compile(r"[.!?…]\s*$")
+_LINE_END_SOFT = re.compile(r"[:;]\s*$")
+
+
+def _wrap_width(lengths: list[int]) -> float | None:
+    """The line width of a hard-wrapped text (a PDF's text layer, a page copied line by line):
+    most lines about as long as each other and short; None for a text with one paragraph a line."""
+    longish = sorted(n for n in lengths if n >= 40)
+    if len(longish) < 5:
+        return None
+    med = longish[len(longish) // 2]
+    if med > 130:
+        return None
+    near = sum(1 for n in longish if 0.8 * med <= n <= 1.2 * med)
+    return float(med) if near >= 0.6 * len(longish) else None
+
+
+def _lines(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every logical line (a paragraph). A hard-wrapped line goes on in the next
+    physical line when the next line starts no list item and is not empty, and
+    * the line does not end a sentence (no ``. ! ?`` at its end; after ``: ;`` only when the next
+      line starts in lower case), and the next line starts in lower case or with a digit, or the
+      line itself is long (a wrapped line, not a heading); or
+    * in a hard-wrapped text, the line ends a sentence but runs to the full width (the paragraph
+      goes on: its last line would be short)."""
+    phys = []
     pos = 0
     for line in text.splitlines(keepends=True):
         body = line.rstrip("\r\n")
-        if body.strip():
-            s = 0
-            for m in _SENT_END.finditer(body):
-                head = body[s:m.start() + 1]
-                if _ABBREV.search(head):
-                    continue
-                out.append((pos + s, pos + m.start() + len(m.group(0).rstrip()), para))
-                s = m.end()
-            if body[s:].strip():
-                out.append((pos + s, pos + len(body), para))
-            para += 1
+        phys.append((pos, pos + len(body), body))
         pos += len(line)
+    width = _wrap_width([len(b.strip()) for _, _, b in phys])
+    out: list[list[int]] = []
+    prev: str | None = None  # the previous physical line, when the paragraph may go on
+    for start, end, body in phys:
+        stripped = body.strip()
+        if not stripped:
+            prev = None
+            continue
+        if prev is not None and out and not _LIST_START.match(body):
+            first = stripped[0]
+            p = prev.strip()
+            lower_or_digit = first.islower() or first.isdigit()
+            if _LINE_END_STOP.search(p):
+                join = width is not None and len(p) >= 0.85 * width
+            elif _LINE_END_SOFT.search(p):
+                join = first.islower()
+            else:
+                join = lower_or_digit or len(p) >= 60
+            if join:
+                out[-1][1] = end
+                prev = body
+                continue
+        out.append([start, end])
+        prev = body
+    return [(a, b) for a, b in out]
+
+
+def _sentences(text: str) -> list[tuple[int, int, int]]:
+    """(start, end, paragraph number) of every sentence; the end of a logical line (see
+    :func:`_lines`) always ends one."""
+    out = []
+    for para, (a, b) in enumerate(_lines(text)):
+        body = text[a:b]
+        s = 0
+        for m in _SENT_END.finditer(body):
+            head = body[s:m.start() + 1]
+            if _ABBREV.search(head):
+                continue
+            out.append((a + s, a + m.start() + len(m.group(0).rstrip()), para))
+            s = m.end()
+        if body[s:].strip():
+            out.append((a + s, b, para))
     # trim spaces
     res = []
     for a, b, p in out:
@@ -665,6 +755,8 @@ class _Ctx:
     period: str | None = None
     province: ProvinceRef | None = None
     plan: bool = False
+    plan_list: bool = False  # a list item under a heading of targets ("Các chỉ tiêu chủ yếu năm 2018:")
+    topic: str | None = None  # the last indicator the text named (for province lists)
 
 
 def _parse_num(m: re.Match, convention: str) -> tuple[float, str | None, bool] | None:
@@ -755,11 +847,15 @@ def _route_unit(key: str, num: _Num, head_f: str, sent_f: str) -> tuple[str, flo
             except UnitMismatch:  # pragma: no cover
                 continue
     if fam == "grdp" and ufam == "vnd":
+        # the price basis the clause names ("; theo giá so sánh đạt ..."), else the sentence's
         basis = None
-        if re.search(r"\bgia\s+so\s+sanh\b", sent_f):
-            basis = "grdp_constant_prices"
-        if re.search(r"\bgia\s+hien\s+hanh\b|\bquy\s+mo\b", sent_f):
-            basis = "grdp_current_prices" if basis is None else None
+        for where in (head_f, sent_f):
+            if re.search(r"\bgia\s+so\s+sanh\b", where):
+                basis = "grdp_constant_prices"
+            if re.search(r"\bgia\s+hien\s+hanh\b|\bquy\s+mo\b", where):
+                basis = "grdp_current_prices" if basis is None else None
+            if basis is not None:
+                break
         if key in ("grdp_current_prices", "grdp_constant_prices") and basis is None:
             basis = key
         if basis:
@@ -791,9 +887,14 @@ def _cmp_kind(what: str) -> str:
         return "plan"
     if w.startswith(("dau nam", "cuoi nam")):
         return "ytd"
-    m = re.match(r"thang (\d{1,2})(?: ?/ ?(\d{4})| nam (truoc|\d{4}))?", w)
+    if w.startswith("cung thang"):
+        return "yoy"
+    m = re.match(r"thang (\d{1,2}|muoi mot|muoi hai|gieng|chap|mot|hai|ba|tu|nam|sau|bay|tam|chin|muoi)"
+                 r"(?: ?[/.\-] ?(\d{4})| nam (truoc|\d{4}))?", w)
     if m:
-        return f"month:{m.group(1)}:{m.group(2) or m.group(3) or ''}"
+        mo = m.group(1)
+        mo = mo if mo.isdigit() else str(_MONTH_WORDS[mo])
+        return f"month:{mo}:{m.group(2) or m.group(3) or ''}"
     if w.startswith("quy"):
         return "yoy"
     return "yoy"
@@ -919,14 +1020,32 @@ def _segments(sent: str, fs: str, protected: list[tuple[int, int]],
 
 _CMP_TAIL = re.compile(
     r"(?:\s+(?:nam\s+\d{4}|nam\s+nay|ca\s+nam|nam|de\s+ra|dat\s+ra|duoc\s+giao|giao|trung\s+uong"
+    r"|hoi\s+dong\s+nhan\s+dan|uy\s+ban\s+nhan\s+dan|va|cap|thuc\s+hien|xay\s+dung|kh"
     r"|hdnd|ubnd|tinh|thanh\s+pho|thu\s+tuong(?:\s+chinh\s+phu)?|chinh\s+phu|dia\s+phuong|von"
     r"|dieu\s+chinh|dau\s+nam|truoc|ngoai|cung\s+ky|\d{1,2}\s*/\s*\d{4}|/|\d{4}))*")
 _NEUTRAL = re.compile(r"\b(?:so|bo)\s+ke\s+hoach\s+(?:va|-)?\s*dau\s+tu\b|\bke\s+hoach\s+va\s+dau\s+tu\b"
-                      r"|\bsau\s+khi\b")
-_STARTS_CONT = re.compile(r"\s*(?:trong\s+do|rieng|cu\s+the|tinh\s+chung|luy\s+ke|tinh\s+den|dong\s+thoi)\b")
+                      r"|\bsau\s+khi\b"
+                      # results of the plan are outturns: "Kết quả (thực hiện) các chỉ tiêu ..."
+                      r"|\b(?:ket\s+qua|tinh\s+hinh)(?:\s+thuc\s+hien)?(?:\s+(?:cac|mot\s+so))?"
+                      r"\s+(?:chi\s+tieu|ke\s+hoach|nhiem\s+vu)\b")
+# A heading that opens a list of targets: its list items are plans, not outturns.
+_LIST_ITEM = re.compile(r"\s*(?:[-+•*–]|\d{1,2}[.)]|[a-zđ][.)]|[IVX]{1,4}[.)])\s")
+# A sentence that goes on with the one before: a breakdown ("Trong đó, ...", "Riêng ...") keeps its
+# subject, period, status and plan; a cumulative figure ("Tính chung 9 tháng, ...", "Lũy kế ...")
+# keeps the subject only: it names its own period and its own status.
+_STARTS_SUB = re.compile(r"\s*(?:trong\s+do|rieng|cu\s+the|dong\s+thoi|ngoai\s+ra)\b")
+_STARTS_CUM = re.compile(r"\s*(?:tinh\s+chung|luy\s+ke|tinh\s+den|cong\s+don|ca\s+nam|tu\s+dau\s+nam)\b")
 
 
-def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: bool) -> list[_Fig]:
+def _continuation(fs: str) -> str | None:
+    if _STARTS_SUB.match(fs):
+        return "sub"
+    if _STARTS_CUM.match(fs):
+        return "cum"
+    return None
+
+
+def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: str | None) -> list[_Fig]:
     """The figures of one sentence. ``ctx`` (what the sentence before left) is read and updated."""
     alias_pat, alias_map = _alias_tables()
     ctx_tables = _context_tables()
@@ -963,6 +1082,7 @@ def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: bo
                 if ref is not None:
                     prov_hits.append((m.start(), m.end(), ref))
     neutral = [(m.start(), m.end()) for m in _NEUTRAL.finditer(fs)]
+    fs_np = _masked(fs, 0, len(fs), [(a, b) for a, b, _ in prov_hits]) if prov_hits else fs
     protected = [(h.start, h.end) for h in hits] + [(n.start, n.unit_end) for n in numbers]
     for lst in ctx_hits.values():
         protected += [(h.start, h.end) for h in lst]
@@ -982,10 +1102,10 @@ def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: bo
 
     subject = ctx.subject
     family = ctx.family
-    plan_mode = ctx.plan if continuation else False
+    plan_mode = (ctx.plan if continuation == "sub" else False) or ctx.plan_list
     period = ctx.period
     province = ctx.province
-    status_inh = ctx.status if continuation else None
+    status_inh = ctx.status if continuation == "sub" else None
     last_pct_cmp: str | None = None
 
     status_found = [(m.end(), m.lastgroup) for m in _STATUS_RE.finditer(fs)]
@@ -994,9 +1114,15 @@ def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: bo
     def mask_of(a: int, b: int, extra: list[tuple[int, int]]) -> str:
         return _masked(fs, a, b, extra + base_spans)
 
+    # a period named inside parentheses ("(sơ bộ quý I tăng 12,9%; ...)") holds there only; the
+    # sentence hands on the period of its first figure (its main period), not a sub-period
+    period_out = period
+    main_period: str | None = None
     for seg_start, seg_end, in_paren in segs:
         seg_nums = [n for n in numbers if seg_start <= n.start < seg_end]
         pos = seg_start
+        if not in_paren:
+            period = period_out
         for num in seg_nums + [None]:
             h_end = num.start if num is not None else seg_end
             # mentions in this head ------------------------------------------------------------
@@ -1013,6 +1139,8 @@ def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: bo
             for ps, pe, code in periods:
                 if pos <= ps < h_end:
                     period = code
+            if not in_paren:
+                period_out = period
             for ps, pe, ref in prov_hits:
                 if pos <= ps < h_end:
                     province = ref
@@ -1078,10 +1206,12 @@ def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: bo
                         family = _FAMILY_OF[pk]
             status_here = _status_of(fs, num.start, status_inh, status_found)
             fig = _figure(num, subject, family, fs, sent, pos, seg_end, numbers, period,
-                          status_here, plan_mode, doc, last_pct_cmp, postfix=postfix)
+                          status_here, plan_mode, doc, last_pct_cmp, postfix=postfix, fs_cmp=fs_np)
             if fig is not None:
                 fig.province = province
                 figs.append(fig)
+                if main_period is None and not in_paren:
+                    main_period = period or ""
                 if fig.measure == "pct_of_plan":
                     last_pct_cmp = "plan"
             pos = cmp_end.get(num.start, num.unit_end)
@@ -1090,7 +1220,7 @@ def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: bo
 
     ctx.subject = subject
     ctx.family = family
-    ctx.period = period
+    ctx.period = (main_period or None) if main_period is not None else period_out
     ctx.province = province
     ctx.plan = plan_mode
     st = _status_of(fs, len(fs), None, status_found)
@@ -1102,11 +1232,13 @@ def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: bo
 def _figure(num: _Num, subject: str | None, family: str | None, fs: str, sent: str,
             seg_start: int, seg_end: int, numbers: list[_Num], period: str | None,
             status: str | None, plan_mode: bool, doc: "_Doc", last_pct_cmp: str | None,
-            postfix: bool = False) -> _Fig | None:
+            postfix: bool = False, fs_cmp: str | None = None) -> _Fig | None:
     if subject is None or not num.has_unit or num.unit is None:
         return None
     if plan_mode:
         return None
+    if _THRESHOLD_AFTER.match(fs, num.unit_end) or _RANGE_FROM.search(fs, max(0, num.start - 6), num.start):
+        return None  # "từ 8% trở lên", "đạt từ 80,5 triệu đồng đến 81 triệu đồng": a bound
     # the verb right before the number (same clause)
     vm = None
     for m in _VERB_RE.finditer(fs, seg_start, num.start):
@@ -1127,7 +1259,8 @@ def _figure(num: _Num, subject: str | None, family: str | None, fs: str, sent: s
     if cmp_kind is None and num.unit == "pct" and verb in ("dat", "bang") and last_pct_cmp == "plan":
         cmp_kind = "plan"  # "đạt 51,6% so với nghị quyết ...; thu nội địa ..., đạt 50,3%"
     head = fs[seg_start:num.start]
-    if _COMPARATIVE_RE.search(head) or _COMPARATIVE_RE.search(fs[num.unit_end:nxt][:40]):
+    fsc = fs_cmp if fs_cmp is not None else fs  # province names blanked ("Vũng Tàu" is no "vùng")
+    if _COMPARATIVE_RE.search(fsc[seg_start:num.start]) or _COMPARATIVE_RE.search(fsc[num.unit_end:nxt][:40]):
         return None
     if cmp_kind == "drop":
         return None
@@ -1147,6 +1280,11 @@ def _figure(num: _Num, subject: str | None, family: str | None, fs: str, sent: s
 
     key = subject
     flags: list[str] = []
+    if key == "unemployment_urban":
+        # the urban rate: read as the working-age rate only when the report gives no other
+        # (extract_text keeps the other when both are stated)
+        key = "unemployment_rate"
+        flags.append("urban_rate")
     unit_fam = units()[num.unit].family if num.unit in units() else None
     inds = indicators()
     status = {"F": "F", "E": "E", "P": "P", "A": "A"}.get(status or "A", "A")
@@ -1184,11 +1322,12 @@ def _figure(num: _Num, subject: str | None, family: str | None, fs: str, sent: s
                 value = value - 100
                 sign = 1
             base = cmp_kind
-            if key == "cpi_avg" or re.search(r"\bbinh\s+quan\b", fs[seg_start:num.start]):
-                if base in (None, "yoy", "avg"):
-                    base = "avg"
-                else:
-                    return None
+            # "CPI bình quân 9 tháng tăng ...", "Bình quân 9 tháng, CPI tăng ...": the average, up
+            # to the clause before (";") or the sentence start
+            lead = fs[:num.start]
+            lead = lead[lead.rfind(";") + 1:]
+            if base in (None, "yoy", "avg") and (key == "cpi_avg" or re.search(r"\bbinh\s+quan\b", lead)):
+                base = "avg"
             if base is None or base not in CPI_MEASURES:
                 return None
             k, measure = CPI_MEASURES[base]
@@ -1232,7 +1371,8 @@ def _figure(num: _Num, subject: str | None, family: str | None, fs: str, sent: s
                 if verb in ("chiem", "la", "o muc", "dat", None) and cmp_kind is None:
                     return _mk(key, "value", value, "pct", num, status, period, flags)
                 return None
-            if verb in ("con", "la", "o muc", "dat", "chiem", "muc", "dat muc") and cmp_kind is None:
+            if verb in ("con", "la", "o muc", "dat", "chiem", "muc", "dat muc", None) and cmp_kind is None:
+                # "tỷ lệ thất nghiệp ... ước khoảng 2,1%": no verb, only status and qualifier words
                 return _mk(key, "value", value, "pct", num, status, period, flags)
             return None
         if key not in inds:
@@ -1244,7 +1384,8 @@ def _figure(num: _Num, subject: str | None, family: str | None, fs: str, sent: s
         if cmp_kind == "plan":
             if verb in ("dat", "bang", "dat duoc", "giai ngan", None, "la"):
                 return _mk(key, "pct_of_plan", value, "pct", num, status, period, flags)
-            if verb == "vuot":
+            if verb in ("vuot", "tang"):
+                # "vượt 5% kế hoạch", "thu ngân sách tăng 4% so với dự toán": 105 %, 104 % of plan
                 return _mk(key, "pct_of_plan", 100 + value, "pct", num, status, period, flags)
             return None
         if verb in ("tang", "giam", "tang truong", "tang truong am"):
@@ -1281,6 +1422,10 @@ def _figure(num: _Num, subject: str | None, family: str | None, fs: str, sent: s
     if ind.value_max is not None and value > ind.value_max:
         return None
     return _mk(k, "value", value, ind.unit, num, status, period, flags)
+
+
+_THRESHOLD_AFTER = re.compile(r"\s*(?:tro\s+(?:len|xuong)|tro\s+di)\b")
+_RANGE_FROM = re.compile(r"\btu\s+$")
 
 
 def _mk(key, measure, value, unit, num: _Num, status, period, flags) -> _Fig | None:
@@ -1389,23 +1534,44 @@ def extract_text(text: str, *, province: ProvinceRef | None = None, period: str 
     rows = []
     ctx = _Ctx()
     last_para = -1
+    lead: str | None = None
+    first_of_para = False
+    plan_heading = False  # the paragraph before opened a list of targets
     ctx_tables = _context_tables()
     for s, e, para in _sentences(norm):
         sent = norm[s:e]
         fs = fs_all[s:e]
-        cont = bool(_STARTS_CONT.match(fs))
+        cont = _continuation(fs)
         if para != last_para:
             # a new paragraph starts afresh, unless it goes on with the family of the one before
-            # ("Khu vực công nghiệp và xây dyng tăng ..." after the GRDP paragraph)
+            # ("Khu vực công nghiệp và xây dựng tăng ..." after the GRDP paragraph)
             fam = ctx.family
-            keep = cont or (fam in ctx_tables and ctx_tables[fam][0].match(fs.lstrip()) is not None)
+            keep = cont is not None or (fam in ctx_tables and ctx_tables[fam][0].match(fs.lstrip()) is not None)
+            in_list = plan_heading and _LIST_ITEM.match(sent) is not None
+            plan_heading = in_list
             ctx = _Ctx(family=fam if keep else None, subject=ctx.subject if cont else None,
-                       period=ctx.period if keep else None, status=ctx.status if cont else None)
+                       period=ctx.period if (keep and cont != "cum") else None,
+                       status=ctx.status if cont == "sub" else None, plan_list=in_list, topic=ctx.topic)
             last_para = para
-        elif not cont:
-            ctx = _Ctx(family=ctx.family, subject=None, status=None, period=ctx.period,
-                       province=ctx.province, plan=False)
+            lead = ctx.period
+            first_of_para = True
+        elif cont is None:
+            # a new sentence: its own subject and status; its period is the one the paragraph
+            # opened with ("Đến hết tháng 11, ..."), not a sub-period of the sentence before
+            # ("... trong đó quý III tăng 8,4%.")
+            ctx = _Ctx(family=ctx.family, subject=None, status=None, period=lead,
+                       province=ctx.province, plan=False, plan_list=ctx.plan_list, topic=ctx.topic)
+        elif cont == "cum":
+            ctx = _Ctx(family=ctx.family, subject=ctx.subject, status=None, period=None,
+                       province=ctx.province, plan=False, plan_list=ctx.plan_list, topic=ctx.topic)
         figs = _sentence_figures(sent, fs, ctx, doc, cont)
+        if not figs and sent.rstrip().endswith(":"):
+            plain = _masked(fs, 0, len(fs), [(m.start(), m.end()) for m in _NEUTRAL.finditer(fs)])
+            if _PLAN_RE.search(plain):
+                plan_heading = True
+        if first_of_para:
+            lead = ctx.period
+            first_of_para = False
         for f in figs:
             start, end = s + f.start, s + f.end
             if omap is not None:
@@ -1441,8 +1607,12 @@ def extract_text(text: str, *, province: ProvinceRef | None = None, period: str 
     if not rows:
         return empty_frame("observation")
     df = pd.DataFrame(rows)
-    # one figure per (period, province, indicator, measure): the first statement wins
+    # one figure per (period, province, indicator, measure): the first statement wins, but a
+    # stand-in (the urban unemployment rate) gives way to the figure itself
+    stand_in = df["flag"].fillna("").str.contains("urban_rate")
+    df = df.assign(_stand_in=stand_in).sort_values("_stand_in", kind="stable")
     df = df.drop_duplicates(["period", "province_code", "indicator", "measure"], keep="first")
+    df = df.sort_index().drop(columns="_stand_in")
     return conform(df, "observation")
 
 

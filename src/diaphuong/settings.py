@@ -32,6 +32,11 @@ class Settings:
         return self.warehouse_dir / "reports"
 
     @property
+    def cache_dir(self) -> Path:
+        """Parsed files by content hash: a rerun reads only new or changed files."""
+        return self.warehouse_dir / ".cache"
+
+    @property
     def logs_dir(self) -> Path:
         return self.warehouse_dir / "logs"
 

@@ -286,14 +286,19 @@ def _run_suites(observations, *, suites_dir, docs_dir=None, submissions=None, cy
     for table, df in frames.items():
         suites = load_suites(suites_dir, table)
         if suites:
-            jobs.append((table, derive_columns(df, table), suites))
+            bounds = next(((s.get("meta") or {}).get("bounds") for s in suites
+                           if (s.get("meta") or {}).get("bounds") is not None), None)
+            jobs.append((table, derive_columns(df, table, bounds=bounds), suites))
     if not jobs:
         return _empty_findings(), schema.empty_frame("suite_result"), {}
 
     findings: list[pd.DataFrame] = []
     summaries = []
+    if docs_dir is not None:
+        _clear_docs(Path(docs_dir))
     with _quiet():
         import great_expectations as gx
+        from great_expectations.core.run_identifier import RunIdentifier
 
         ctx = _gx_context(Path(docs_dir) if docs_dir is not None else None)
         for table, vdf, suites in jobs:
@@ -307,7 +312,7 @@ def _run_suites(observations, *, suites_dir, docs_dir=None, submissions=None, cy
                                                        result_format={"result_format": "BASIC"}))
                 cols = _needed_columns(sdict)
                 res = cp.run(batch_parameters={"dataframe": _frame_for_gx(vdf, cols)},
-                             run_id=None)
+                             run_id=RunIdentifier(run_name=cycle or "cycle"))
                 vres = next(iter(res.run_results.values()))
                 st = vres.statistics
                 summaries.append({
@@ -326,6 +331,17 @@ def _run_suites(observations, *, suites_dir, docs_dir=None, submissions=None, cy
     return fnd, schema.conform(pd.DataFrame(summaries, columns=SUITE_RESULT_COLUMNS), "suite_result"), obs_rows
 
 
+def _clear_docs(site: Path) -> None:
+    """Remove the Data Docs of an earlier run (only what GX and make_docs_offline write)."""
+    import shutil
+
+    for sub in ("validations", "expectations", "static"):
+        if (site / sub).is_dir():
+            shutil.rmtree(site / sub)
+    if (site / "index.html").is_file():
+        (site / "index.html").unlink()
+
+
 def _strip_ids(s: dict) -> dict:
     s = json.loads(json.dumps(s))
     s.pop("id", None)
@@ -340,8 +356,7 @@ def _suite_findings(results, suite_name: str, table: str, vdf: pd.DataFrame, bd,
     for r in results:
         cfg = r.expectation_config
         e = {"type": cfg.type, "kwargs": _plain_kwargs(cfg.kwargs), "meta": dict(cfg.meta or {}),
-             "severity": str(getattr(cfg, "severity", None) or (cfg.meta or {}).get("severity") or "critical")}
-        e["severity"] = _sev_value(e["severity"])
+             "severity": _sev_value(getattr(cfg, "severity", None) or "critical")}
         exc = r.exception_info or {}
         raised = exc.get("raised_exception") if isinstance(exc, dict) and "raised_exception" in exc else None
         if raised is None and isinstance(exc, dict):  # {metric id: {exception_message, ...}}
@@ -426,6 +441,8 @@ def _expected_text(e: dict) -> str:
         return "unique (" + ", ".join(kw.get("column_list") or []) + ")"
     if t == "expect_column_pair_values_to_be_equal":
         return f"{kw.get('column_A')} = {kw.get('column_B')}"
+    if t == "expect_column_pair_values_a_to_be_greater_than_b":
+        return f"{kw.get('column_A')} {'>=' if kw.get('or_equal') else '>'} {kw.get('column_B')}"
     if t == "expect_column_values_to_be_of_type":
         return f"type {kw.get('type_')}"
     if t.startswith("expect_table_columns"):
@@ -463,7 +480,14 @@ def _expectation_rows(e, suite_name, table, vdf, pos, how) -> pd.DataFrame:
         f["_rows"] = [[] for _ in range(len(f))]
     f["severity"] = e["severity"]
     f["rule"] = e["meta"].get("rule") or _describe(e)
-    if expected is None:
+    bcols = e["meta"].get("bound_columns")
+    if bcols and all(c in vdf.columns for c in bcols):
+        lo = vdf[bcols[0]].iloc[pos].to_numpy(dtype="float64")
+        hi = vdf[bcols[1]].iloc[pos].to_numpy(dtype="float64")
+        f["expected"] = [f"between {_fmt(a)} and {_fmt(b)}" if not (np.isnan(a) or np.isnan(b))
+                         else (f">= {_fmt(a)}" if not np.isnan(a) else f"<= {_fmt(b)}") for a, b in zip(lo, hi)]
+        found = {"value": vdf["value"].iloc[pos].to_numpy()} if "value" in vdf.columns else found
+    elif expected is None:
         from diaphuong.catalog.indicators import indicators
 
         units = {k: i.unit for k, i in indicators().items()}
@@ -472,7 +496,7 @@ def _expectation_rows(e, suite_name, table, vdf, pos, how) -> pd.DataFrame:
         f["expected"] = [f"unit {units.get(i, '?') if m == 'value' else 'pct'}" for i, m in zip(ind, meas)]
     else:
         f["expected"] = expected
-    desc = _describe(e)
+    desc = e["meta"].get("rule") or _describe(e)
     vals = [" ".join(f"{c}={_short(found[c][i])}" for c in found) for i in range(len(pos))]
     f["message"] = [f"{desc}: {v}; expected {x}" for v, x in zip(vals, f["expected"])]
     base = {"suite": suite_name, "expectation_type": e["type"], "rows_from": how}
@@ -585,6 +609,13 @@ def _mirror_unexpected(e: dict, df: pd.DataFrame) -> np.ndarray | None:
             a, b = df[kw["column_A"]], df[kw["column_B"]]
             both = a.notna() & b.notna()
             bad = both & (a.astype("object") != b.astype("object"))
+        elif t == "expect_column_pair_values_a_to_be_greater_than_b":
+            if kw.get("ignore_row_if", "both_values_are_missing") != "either_value_is_missing":
+                return None
+            a = pd.to_numeric(df[kw["column_A"]], errors="coerce")
+            b = pd.to_numeric(df[kw["column_B"]], errors="coerce")
+            both = a.notna() & b.notna()
+            bad = both & ~((a >= b) if kw.get("or_equal") else (a > b))
         else:
             return None
     except KeyError:
@@ -894,15 +925,6 @@ def _select_indicators(sel) -> list[str]:
     raise RuleError(f"for_each must be a list of indicators or a selector, not {sel!r}")
 
 
-@dataclass
-class _PeriodInfo:
-    code: str | None
-    year: int
-    first_month: int
-    last_month: int
-    kind: str
-
-
 def _period_table(periods: pd.Series) -> pd.DataFrame:
     """Per unique period string: canonical code, year, first/last month, kind (invalid -> code None)."""
     rows = []
@@ -919,35 +941,173 @@ _POOL_COLS = ["cycle", "province_set", "province_code", "period", "indicator", "
               "source_kind", "source_file", "locator"]
 
 
-def _pool(observations: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame:
-    """One figure per (province_set, province_code, period, indicator, measure): the cycle's
-    observations first (a submission before a report), then the history's latest cycle."""
-    cur = pd.DataFrame({c: _col(observations, c).to_numpy() for c in _POOL_COLS})
-    cur["_row"] = np.arange(len(observations), dtype="int64")
-    cur["_cur"] = True
-    parts = [cur]
-    if history is not None and len(history):
-        h = pd.DataFrame({c: _col(history, c).to_numpy() for c in _POOL_COLS})
-        h["_row"] = -1
-        h["_cur"] = False
-        parts.append(h)
-    pool = pd.concat(parts, ignore_index=True)
-    for c in ("cycle", "province_set", "province_code", "period", "indicator", "measure", "source_kind"):
-        pool[c] = pool[c].astype("object").where(pool[c].notna(), None)
-        pool[c] = pool[c].map(lambda v: None if v is None else str(v))
-    pool["value"] = pd.to_numeric(pool["value"], errors="coerce").astype("float64")
-    pt = _period_table(pool["period"])
-    pool = pool.merge(pt, left_on="period", right_on="period_raw", how="left").drop(columns=["period_raw"])
-    pool = pool[pool["pcode"].notna()]
-    ct = _period_table(pool["cycle"]).set_index("period_raw")
-    cyc_end = pool["cycle"].map(ct["year"] * 100 + ct["last_month"]).fillna(-1)
-    pool = pool.assign(_sub=(pool["source_kind"] != "submission").astype(int), _cyc=-cyc_end)
-    pool = pool.sort_values(["_cur", "_sub", "_cyc"], ascending=[False, True, True], kind="stable")
-    pool = pool.drop_duplicates(["province_set", "province_code", "pcode", "indicator", "measure"], keep="first")
-    return pool.drop(columns=["_sub", "_cyc"]).reset_index(drop=True)
+def _codes(parts: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes (-1 for missing) and the unique strings of the concatenated series."""
+    s = pd.concat([p.astype("string") for p in parts], ignore_index=True) if parts else pd.Series([], dtype="string")
+    codes, uniq = pd.factorize(s, use_na_sentinel=True)
+    return codes.astype("int64"), np.asarray(uniq.astype(object))
 
 
-_KEY = ["province_set", "province_code"]
+class _Periods:
+    """Integer ids for canonical period codes, with year, first/last month, the same period last year
+    and the cumulative period (January to month N) of each year."""
+
+    def __init__(self):
+        self.ids: dict[str, int] = {}
+        self.code: list[str] = []
+        self.year: list[int] = []
+        self.first: list[int] = []
+        self.last: list[int] = []
+        self.kind: list[str] = []
+
+    def id(self, code: str) -> int:
+        i = self.ids.get(code)
+        if i is None:
+            per = parse_period(code)
+            i = self.ids[code] = len(self.code)
+            self.code.append(per.code)
+            self.year.append(per.year)
+            self.first.append(per.first_month)
+            self.last.append(per.last_month)
+            self.kind.append(per.kind)
+        return i
+
+    def of_raw(self, raw: np.ndarray) -> np.ndarray:
+        out = np.full(len(raw), -1, dtype="int64")
+        for j, r in enumerate(raw):
+            try:
+                out[j] = self.id(parse_period(str(r)).code)
+            except PeriodError:
+                pass
+        return out
+
+    def finish(self) -> None:
+        n = len(self.code)
+        years = sorted(set(self.year))
+        for y in years:  # every cumulative period of every year seen, and last year's periods
+            for lm in range(1, 13):
+                self.id(_cum_code(y, lm))
+        for i in range(n):
+            per = parse_period(self.code[i])
+            self.id(per.same_period_last_year().code)
+        self.a_year = np.asarray(self.year, dtype="int64")
+        self.a_first = np.asarray(self.first, dtype="int64")
+        self.a_last = np.asarray(self.last, dtype="int64")
+        self.a_code = np.asarray(self.code, dtype=object)
+        self.last_year = np.asarray([self.ids.get(parse_period(c).same_period_last_year().code, -1)
+                                     for c in self.code], dtype="int64")
+        self.y0 = min(self.year) if self.year else 0
+        ny = (max(self.year) - self.y0 + 1) if self.year else 0
+        self.cum = np.full((max(ny, 1), 13), -1, dtype="int64")
+        for i, (y, f, lm) in enumerate(zip(self.year, self.first, self.last)):
+            if f == 1 and self.code[i] == _cum_code(y, lm):
+                self.cum[y - self.y0, lm] = i
+        self.year_id = np.asarray([self.ids.get(str(y), -1) for y in self.year], dtype="int64")
+
+    def cumulative(self, year: np.ndarray, lm: np.ndarray) -> np.ndarray:
+        out = np.full(len(year), -1, dtype="int64")
+        ok = (lm >= 1) & (lm <= 12) & (year >= self.y0) & (year < self.y0 + self.cum.shape[0])
+        out[ok] = self.cum[year[ok] - self.y0, lm[ok]]
+        return out
+
+
+class _Figures:
+    """The cycle's observations and the history, integer-coded, one figure per
+    (province_set, province_code, period, indicator, measure): the cycle's first (a submission before
+    a report), then the history's latest cycle. Lookups are ``pd.Index.get_indexer`` on one int64 key."""
+
+    def __init__(self, observations: pd.DataFrame, history: pd.DataFrame | None):
+        frames = [observations] + ([history] if history is not None and len(history) else [])
+        n_cur = len(observations)
+        pset, self.pset_u = _codes([_col(f, "province_set") for f in frames])
+        pcode, self.pcode_u = _codes([_col(f, "province_code") for f in frames])
+        praw, praw_u = _codes([_col(f, "period") for f in frames])
+        ind, self.ind_u = _codes([_col(f, "indicator") for f in frames])
+        meas, self.meas_u = _codes([_col(f, "measure") for f in frames])
+        sk, sk_u = _codes([_col(f, "source_kind") for f in frames])
+        cyc, cyc_u = _codes([_col(f, "cycle") for f in frames])
+        self.periods = _Periods()
+        per_of_raw = self.periods.of_raw(praw_u)
+        self.periods.finish()
+        per = np.where(praw >= 0, per_of_raw[np.maximum(praw, 0)], -1)
+        value = np.concatenate([pd.to_numeric(_col(f, "value"), errors="coerce").to_numpy(dtype="float64")
+                                for f in frames])
+        row = np.concatenate([np.arange(n_cur, dtype="int64"), np.full(len(value) - n_cur, -1, dtype="int64")])
+        is_cur = row >= 0
+        self.NP = len(self.pcode_u) + 1
+        self.NPER = len(self.periods.code) + 1
+        self.NI = len(self.ind_u) + 1
+        self.NM = len(self.meas_u) + 1
+        self.pk_all = np.where((pset >= 0) & (pcode >= 0), pset * self.NP + pcode, -1)
+        ok = (self.pk_all >= 0) & (per >= 0) & (ind >= 0) & (meas >= 0)
+        key = self._key(self.pk_all, per, ind, meas)
+        sub_rank = np.ones(len(sk), dtype="int64")
+        if "submission" in list(sk_u):
+            sub_rank[sk == list(sk_u).index("submission")] = 0
+        cyc_rank = np.zeros(len(cyc), dtype="int64")
+        if len(cyc_u):
+            ends = np.asarray([_period_end_rank(c) for c in cyc_u], dtype="int64")
+            cyc_rank = np.where(cyc >= 0, -ends[np.maximum(cyc, 0)], 0)
+        idx = np.flatnonzero(ok)
+        order = idx[np.lexsort((cyc_rank[idx], sub_rank[idx], ~is_cur[idx], key[idx]))]
+        _, first = np.unique(key[order], return_index=True)
+        keep = order[first]
+        self.key, self.value, self.row = key[keep], value[keep], row[keep]
+        self.pk, self.per, self.ind, self.meas = self.pk_all[keep], per[keep], ind[keep], meas[keep]
+        self.src = keep  # position in the concatenation (for strings)
+        self.index_all = pd.Index(self.key)
+        cur = self.row >= 0
+        self.index_cur = pd.Index(np.where(cur, self.key, -1 - np.arange(len(self.key))))
+        self.cur = np.flatnonzero(cur)
+        self._frames = frames
+        self._cyc, self._cyc_u = cyc, cyc_u
+
+    def _key(self, pk, per, ind, meas) -> np.ndarray:
+        return ((pk * self.NPER + per) * self.NI + ind) * self.NM + meas
+
+    def lookup(self, pk, per, ind, meas, *, current: bool) -> np.ndarray:
+        """Positions of the figures (or -1)."""
+        bad = (pk < 0) | (per < 0) | (ind < 0) | (meas < 0)
+        k = self._key(pk, per, ind, meas)
+        pos = (self.index_cur if current else self.index_all).get_indexer(k)
+        pos[bad] = -1
+        return pos
+
+    def ind_code(self, key: str) -> int:
+        hit = np.flatnonzero(self.ind_u == key)
+        return int(hit[0]) if len(hit) else -1
+
+    def meas_code(self, key: str) -> int:
+        hit = np.flatnonzero(self.meas_u == key)
+        return int(hit[0]) if len(hit) else -1
+
+    def text(self, col: str, pos: int):
+        """The string of column ``col`` of figure ``pos`` (None for -1)."""
+        if pos < 0:
+            return None
+        j = int(self.src[pos])
+        for f in self._frames:
+            if j < len(f):
+                v = _col(f, col).iloc[j]
+                return None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else str(v)
+            j -= len(f)
+        return None
+
+
+def _period_end_rank(code) -> int:
+    try:
+        p = parse_period(str(code))
+        return p.year * 100 + p.last_month
+    except PeriodError:
+        return -1
+
+
+def _cum_code(year, lm) -> str:
+    from diaphuong.periods import Period
+
+    lm = int(lm)
+    kind = "month" if lm == 1 else "half" if lm == 6 else "year" if lm == 12 else "quarter" if lm == 3 else "ytd"
+    return Period(int(year), 1, lm, kind).code
 
 
 def apply_rules(observations: pd.DataFrame, history: pd.DataFrame | None, rules) -> pd.DataFrame:
@@ -961,109 +1121,83 @@ def _apply_rules(observations, history, rules) -> pd.DataFrame:
     cycle = _cycle_of(observations)
     if not rules or observations is None or not len(observations):
         return _empty_findings()
-    pool = _pool(observations, history)
-    cur = pool[pool["_cur"]]
-    out = [_evaluate_rule(r, pool, cur, cycle) for r in rules]
+    figs = _Figures(observations, history)
+    out = [_evaluate_rule(r, figs, cycle) for r in rules]
     return _finalize(out, cycle)
 
 
-def _anchors(rule: Rule, cur: pd.DataFrame) -> pd.DataFrame:
+@dataclass
+class _Anchors:
+    pk: np.ndarray
+    per: np.ndarray
+    ind: np.ndarray   # the for_each indicator (templated rules), else -1
+    pos: np.ndarray   # a figure of the anchor (for its cycle)
+
+
+def _anchors(rule: Rule, figs: _Figures) -> _Anchors:
     own = [r for r in rule.refs if r.offset is None]
+    c = figs.cur
+    ind, meas = figs.ind[c], figs.meas[c]
+    if any(r.indicator == "*" for r in rule.refs):
+        sel = [figs.ind_code(k) for k in _select_indicators(rule.for_each)]
+        ms = [figs.meas_code(r.measure) for r in own if r.indicator == "*"]
+        m = np.isin(ind, [x for x in sel if x >= 0]) & np.isin(meas, [x for x in ms if x >= 0])
+        key = (figs.pk[c] * figs.NPER + figs.per[c]) * figs.NI + ind
+    else:
+        pairs = [figs.ind_code(r.indicator) * figs.NM + figs.meas_code(r.measure) for r in own
+                 if figs.ind_code(r.indicator) >= 0 and figs.meas_code(r.measure) >= 0]
+        m = np.isin(ind * figs.NM + meas, pairs)
+        key = figs.pk[c] * figs.NPER + figs.per[c]
+    sel_pos = c[m]
+    _, first = np.unique(key[m], return_index=True)
+    p = sel_pos[first]
     templ = any(r.indicator == "*" for r in rule.refs)
-    if templ:
-        sel = set(_select_indicators(rule.for_each))
-        meas_star = {r.measure for r in own if r.indicator == "*"}
-        m = cur["indicator"].isin(sel) & cur["measure"].isin(meas_star)
-        a = cur.loc[m, _KEY + ["pcode", "indicator", "year", "first_month", "last_month", "pkind", "cycle"]]
-        a = a.drop_duplicates(_KEY + ["pcode", "indicator"])
-    else:
-        pairs = {(r.indicator, r.measure) for r in own}
-        m = pd.Series([(i, me) in pairs for i, me in zip(cur["indicator"], cur["measure"])], index=cur.index, dtype=bool)
-        a = cur.loc[m, _KEY + ["pcode", "year", "first_month", "last_month", "pkind", "cycle"]]
-        a = a.drop_duplicates(_KEY + ["pcode"])
-        a = a.assign(indicator=None)
-    return a.reset_index(drop=True).assign(_aid=lambda d: np.arange(len(d)))
+    return _Anchors(figs.pk[p], figs.per[p], figs.ind[p] if templ else np.full(len(p), -1, dtype="int64"), p)
 
 
-def _ref_indicator(ref: Ref, anchors: pd.DataFrame) -> pd.Series:
-    if ref.indicator == "*":
-        return anchors["indicator"]
-    return pd.Series(ref.indicator, index=anchors.index, dtype="object")
-
-
-def _prev_cumulative(rule: Rule, anchors: pd.DataFrame, pool: pd.DataFrame) -> pd.Series:
-    """Per anchor: the last_month of the latest earlier cumulative period of the same year in which
-    every @previous_cumulative reference is known (NaN when none)."""
+def _prev_cumulative(rule: Rule, a: _Anchors, figs: _Figures) -> np.ndarray:
+    """Per anchor: the period id of the latest earlier cumulative period of the same year in which
+    every @previous_cumulative reference is known (-1 when none)."""
     prev = [r for r in rule.refs if r.offset == "previous_cumulative"]
-    res = pd.Series(np.nan, index=anchors.index)
-    if not prev or not len(anchors):
-        return res
-    cum = pool[(pool["first_month"] == 1) & pool["value"].notna()]
-    templ = any(r.indicator == "*" for r in prev)
-    keys = _KEY + ["year"] + (["indicator"] if templ else [])
-    avail = None
-    for r in prev:
-        c = cum[cum["measure"] == r.measure]
-        if r.indicator != "*":
-            c = c[c["indicator"] == r.indicator]
-        c = c[keys + ["last_month"]].drop_duplicates() if r.indicator == "*" or not templ else \
-            c[_KEY + ["year", "last_month"]].drop_duplicates()
-        if avail is None:
-            avail = c
-        else:
-            on = [k for k in keys + ["last_month"] if k in c.columns and k in avail.columns]
-            avail = avail.merge(c, on=on, how="inner")
-    if avail is None or not len(avail):
-        return res
-    a = anchors[["_aid", "year", "first_month", "last_month"] + _KEY + (["indicator"] if templ else [])]
-    a = a[a["first_month"] == 1]
-    m = a.merge(avail.rename(columns={"last_month": "prev_lm"}), on=keys, how="inner")
-    m = m[m["prev_lm"] < m["last_month"]]
-    best = m.groupby("_aid")["prev_lm"].max()
-    res.loc[best.index] = best.to_numpy()
-    return res
+    out = np.full(len(a.pk), -1, dtype="int64")
+    if not prev or not len(a.pk):
+        return out
+    P = figs.periods
+    per = np.maximum(a.per, 0)
+    year, first, last = P.a_year[per], P.a_first[per], P.a_last[per]
+    cumulative = (a.per >= 0) & (first == 1)
+    for k in range(1, 12):
+        todo = cumulative & (out < 0) & (last - k >= 1)
+        if not todo.any():
+            break
+        cand = P.cumulative(year, last - k)
+        ok = todo & (cand >= 0)
+        for r in prev:
+            ind = a.ind if r.indicator == "*" else np.full(len(a.pk), figs.ind_code(r.indicator), dtype="int64")
+            pos = figs.lookup(a.pk, cand, ind, np.full(len(a.pk), figs.meas_code(r.measure), dtype="int64"),
+                              current=False)
+            ok &= (pos >= 0)
+            ok[pos >= 0] &= ~np.isnan(figs.value[pos[pos >= 0]])
+        out[ok] = cand[ok]
+    return out
 
 
-def _resolve(rule: Rule, ref: Ref, anchors: pd.DataFrame, pool: pd.DataFrame, cur: pd.DataFrame,
-             prev_lm: pd.Series) -> pd.DataFrame:
-    """Per anchor: value, _row, locator, source_file, period of ``ref`` (NaN value when missing)."""
-    ind = _ref_indicator(ref, anchors)
+def _resolve(ref: Ref, a: _Anchors, figs: _Figures, prev: np.ndarray) -> np.ndarray:
+    """Per anchor: the position of the figure ``ref`` refers to (-1 when missing)."""
+    n = len(a.pk)
+    P = figs.periods
+    ind = a.ind if ref.indicator == "*" else np.full(n, figs.ind_code(ref.indicator), dtype="int64")
+    meas = np.full(n, figs.meas_code(ref.measure), dtype="int64")
+    per0 = np.maximum(a.per, 0)
     if ref.offset is None:
-        target = anchors["pcode"]
-        src = cur
+        per = a.per
+    elif ref.offset == "last_year":
+        per = np.where(a.per >= 0, P.last_year[per0], -1)
+    elif ref.offset == "year":
+        per = np.where(a.per >= 0, P.year_id[per0], -1)
     else:
-        src = pool
-        if ref.offset == "last_year":
-            target = pd.Series([_shift_year(p) for p in anchors["pcode"]], index=anchors.index, dtype="object")
-        elif ref.offset == "year":
-            target = anchors["year"].astype(int).astype(str)
-        else:  # previous_cumulative
-            target = pd.Series([_cum_code(y, lm) for y, lm in zip(anchors["year"], prev_lm)],
-                               index=anchors.index, dtype="object")
-    q = pd.DataFrame({"_aid": anchors["_aid"], "province_set": anchors["province_set"],
-                      "province_code": anchors["province_code"], "pcode": target, "indicator": ind})
-    s = src[src["measure"] == ref.measure][["province_set", "province_code", "pcode", "indicator", "value", "_row",
-                                             "locator", "source_file", "cycle"]]
-    r = q.merge(s, on=["province_set", "province_code", "pcode", "indicator"], how="left")
-    r = r.drop_duplicates("_aid").set_index("_aid").reindex(anchors["_aid"])
-    r["_row"] = r["_row"].fillna(-1).astype("int64")
-    return r.reset_index(drop=True)
-
-
-def _shift_year(code: str | None) -> str | None:
-    if code is None:
-        return None
-    return parse_period(code).same_period_last_year().code
-
-
-def _cum_code(year, lm) -> str | None:
-    if lm is None or (isinstance(lm, float) and math.isnan(lm)):
-        return None
-    from diaphuong.periods import Period
-
-    lm = int(lm)
-    kind = "month" if lm == 1 else "half" if lm == 6 else "year" if lm == 12 else "quarter" if lm == 3 else "ytd"
-    return Period(int(year), 1, lm, kind).code
+        per = prev
+    return figs.lookup(a.pk, per, ind, meas, current=ref.offset is None)
 
 
 def _eval(node, env: dict[str, np.ndarray]) -> np.ndarray:
@@ -1095,14 +1229,15 @@ def _eval(node, env: dict[str, np.ndarray]) -> np.ndarray:
     raise RuleError(f"cannot evaluate {ast.dump(node)}")
 
 
-def _evaluate_rule(rule: Rule, pool: pd.DataFrame, cur: pd.DataFrame, cycle: str) -> pd.DataFrame:
-    anchors = _anchors(rule, cur)
-    if not len(anchors):
+def _evaluate_rule(rule: Rule, figs: _Figures, cycle: str) -> pd.DataFrame:
+    a = _anchors(rule, figs)
+    n = len(a.pk)
+    if not n:
         return _empty_findings()
-    prev_lm = _prev_cumulative(rule, anchors, pool)
-    resolved = [_resolve(rule, ref, anchors, pool, cur, prev_lm) for ref in rule.refs]
-    n = len(anchors)
-    missing = np.column_stack([r["value"].isna().to_numpy() for r in resolved])
+    prev = _prev_cumulative(rule, a, figs)
+    pos = [_resolve(ref, a, figs, prev) for ref in rule.refs]
+    vals = [np.where(p >= 0, figs.value[np.maximum(p, 0)], np.nan) for p in pos]
+    missing = np.column_stack([np.isnan(v) for v in vals])
     required = [i for i in range(len(rule.refs)) if i not in rule.optional_refs]
     if rule.missing_value_strategy == "skip_if_any_missing":
         skip = missing[:, required].any(axis=1) if required else np.zeros(n, bool)
@@ -1110,19 +1245,17 @@ def _evaluate_rule(rule: Rule, pool: pd.DataFrame, cur: pd.DataFrame, cycle: str
         skip = missing.all(axis=1)
     else:
         skip = np.zeros(n, bool)
-    env = {f"r{i}": np.nan_to_num(r["value"].to_numpy(dtype="float64"), nan=0.0) for i, r in enumerate(resolved)}
+    env = {f"r{i}": np.nan_to_num(v, nan=0.0) for i, v in enumerate(vals)}
     left = np.broadcast_to(_eval(rule.left_ast, env), (n,)).astype("float64")
     if rule.operator == "between":
         lo, hi = rule.right_ast
         right = np.full(n, np.nan)
-        tol = np.full(n, rule.tolerance if not rule.tolerance_relative else 0.0)
-        if rule.tolerance_relative:
-            tol = np.maximum(abs(lo), abs(hi)) * rule.tolerance * np.ones(n)
+        tol = (max(abs(lo), abs(hi)) * rule.tolerance if rule.tolerance_relative else rule.tolerance) * np.ones(n)
         ok = (left >= lo - tol) & (left <= hi + tol)
+        finite = np.isfinite(left)
     else:
         right = np.broadcast_to(_eval(rule.right_ast, env), (n,)).astype("float64")
         tol = np.abs(right) * rule.tolerance if rule.tolerance_relative else np.full(n, rule.tolerance)
-        op = rule.operator
         with np.errstate(invalid="ignore"):
             ok = {
                 "==": np.abs(left - right) <= tol + 1e-9,
@@ -1131,54 +1264,53 @@ def _evaluate_rule(rule: Rule, pool: pd.DataFrame, cur: pd.DataFrame, cycle: str
                 ">=": left >= right - tol - 1e-9,
                 "<": left < right + tol,
                 "<=": left <= right + tol + 1e-9,
-            }[op]
-    finite = np.isfinite(left) & (np.isfinite(right) if rule.operator != "between" else True)
-    bad = ~skip & finite & ~ok
-    idx = np.flatnonzero(bad)
-    if not len(idx):
+            }[rule.operator]
+        finite = np.isfinite(left) & np.isfinite(right)
+    bad = np.flatnonzero(~skip & finite & ~ok)
+    if not len(bad):
         return _empty_findings()
-    return _rule_findings(rule, anchors, resolved, idx, left, right, tol, cycle)
+    return _rule_findings(rule, a, figs, pos, vals, bad, left, right, tol, cycle)
 
 
-def _rule_findings(rule, anchors, resolved, idx, left, right, tol, cycle) -> pd.DataFrame:
+def _rule_findings(rule, a, figs, pos, vals, idx, left, right, tol, cycle) -> pd.DataFrame:
     own = [i for i, r in enumerate(rule.refs) if r.offset is None]
-    left_refs = [i for i in own if f"r{i}" in ast.unparse(rule.left_ast)]
-    order = left_refs + [i for i in own if i not in left_refs]
+    names = {n.id for n in ast.walk(rule.left_ast) if isinstance(n, ast.Name)}
+    order = [i for i in own if f"r{i}" in names] + [i for i in own if f"r{i}" not in names]
     rows = []
-    for a in idx:
-        prim = next((i for i in order if resolved[i]["_row"].iat[a] >= 0), order[0])
-        pr = resolved[prim]
+    for j in idx:
+        prim = next((i for i in order if pos[i][j] >= 0), order[0])
         ref = rule.refs[prim]
-        ind = anchors["indicator"].iat[a] if ref.indicator == "*" else ref.indicator
+        anchor_ind = figs.ind_u[a.ind[j]] if a.ind[j] >= 0 else None
+        ind = anchor_ind if ref.indicator == "*" else ref.indicator
         refs = {}
         for i, r in enumerate(rule.refs):
-            rr = resolved[i]
-            label = r.label.replace("*", str(anchors["indicator"].iat[a]) if anchors["indicator"].iat[a] else "*")
-            refs[label] = {"value": _clean_float(rr["value"].iat[a]), "locator": rr["locator"].iat[a],
-                           "source_file": rr["source_file"].iat[a], "cycle": rr["cycle"].iat[a]}
+            p = int(pos[i][j])
+            label = r.label.replace("*", anchor_ind or "*")
+            refs[label] = {"value": _clean_float(vals[i][j]), "period": (figs.periods.code[figs.per[p]] if p >= 0 else None),
+                           "locator": figs.text("locator", p), "source_file": figs.text("source_file", p),
+                           "cycle": figs.text("cycle", p)}
         if rule.operator == "between":
             lo, hi = rule.right_ast
-            expected = f"between {_fmt(lo)} and {_fmt(hi)}"
-            rv = None
+            expected, rv = f"between {_fmt(lo)} and {_fmt(hi)}", None
         else:
-            rv = _clean_float(right[a])
-            expected = f"{rule.operator} {_fmt(rv)}" + (f" ± {_fmt(tol[a])}" if tol[a] else "")
-        lv = _clean_float(left[a])
+            rv = _clean_float(right[j])
+            expected = f"{rule.operator} {_fmt(rv)}" + (f" ± {_fmt(tol[j])}" if tol[j] else "")
+        lv = _clean_float(left[j])
         details = {"left": lv, "right": rv if rule.operator != "between" else list(rule.right_ast),
                    "difference": (lv - rv) if (lv is not None and rv is not None) else None,
-                   "tolerance": _clean_float(tol[a]), "operator": rule.operator,
+                   "tolerance": _clean_float(tol[j]), "operator": rule.operator,
                    "missing_value_strategy": rule.missing_value_strategy,
                    "references": refs, "description_vi": rule.description_vi}
+        pp = int(pos[prim][j])
         rows.append({
-            "cycle": pr["cycle"].iat[a] if pr["_row"].iat[a] >= 0 else anchors["cycle"].iat[a],
+            "cycle": figs.text("cycle", pp) or figs.text("cycle", int(a.pos[j])) or cycle,
             "severity": rule.severity, "rule": rule.id,
-            "province_code": anchors["province_code"].iat[a], "indicator": ind, "measure": ref.measure,
-            "period": anchors["pcode"].iat[a], "value": lv, "expected": expected,
+            "province_code": figs.text("province_code", int(a.pos[j])), "indicator": ind, "measure": ref.measure,
+            "period": figs.periods.code[a.per[j]] if a.per[j] >= 0 else None, "value": lv, "expected": expected,
             "message": f"{rule.description_en} Found {_fmt(lv)}, expected {expected}.",
-            "source_file": pr["source_file"].iat[a] if pr["_row"].iat[a] >= 0 else None,
-            "locator": pr["locator"].iat[a] if pr["_row"].iat[a] >= 0 else None,
+            "source_file": figs.text("source_file", pp), "locator": figs.text("locator", pp),
             "details": _json(details),
-            "_rows": sorted({int(resolved[i]["_row"].iat[a]) for i in own if resolved[i]["_row"].iat[a] >= 0}),
+            "_rows": sorted({int(figs.row[pos[i][j]]) for i in own if pos[i][j] >= 0}),
         })
     return pd.DataFrame(rows)
 

@@ -130,7 +130,7 @@ def test_punctuation_cumulative_phrases_and_month_names(text, code):
     assert parse_period_vi(text, default_year=2024) == code
 
 
-@pytest.mark.parametrize("text", ["tháng năm nay", "vào tháng tư", "quý I.2025x", "giảm 3 tháng ba lần"])
+@pytest.mark.parametrize("text", ["tháng năm nay", "vào tháng tư", "quý I.2025x"])
 def test_month_words_in_lower_case_are_not_months(text):
     assert parse_period_vi(text, default_year=2024) is None
 
