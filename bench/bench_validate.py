@@ -36,7 +36,7 @@ from diaphuong import schema
 from diaphuong.catalog.indicators import indicators
 from diaphuong.catalog.provinces import provinces
 from diaphuong.expectations_gen import CHANGE_MEASURES, LOADER_COLUMNS, PERIOD_REGEX, derive_columns
-from diaphuong.validate import SEVERITY_RANK, load_rules, validate, _apply_rules, _outliers  # noqa: F401
+from diaphuong.validate import _apply_rules, _outliers, load_rules, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 RATIO_TARGET = 3.0
@@ -294,14 +294,16 @@ def main(argv: list[str] | None = None) -> int:
     suites_dir = ROOT / "expectations"
     rules = load_rules(suites_dir / "rules.yaml")
 
-    import great_expectations  # noqa: F401  the 2-3 s import is not part of either side
+    t = time.perf_counter()
+    import great_expectations  # noqa: F401  imported once per process; not part of either side below
+    t_import = time.perf_counter() - t
     import duckdb  # noqa: F401
 
     # --- the stage, split for the report
     from diaphuong.validate import _run_suites
 
     t = time.perf_counter()
-    f_s, suite_res, _ = _run_suites(obs, suites_dir=suites_dir)
+    f_s, suite_res = _run_suites(obs, suites_dir=suites_dir)
     t_suites = time.perf_counter() - t
     t = time.perf_counter()
     f_r = _apply_rules(obs, hist, rules)
@@ -318,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     d_struct = direct_structure(obs)
     t_dstruct = time.perf_counter() - t
     t = time.perf_counter()
-    d_rules = _apply_rules(obs, hist, rules)
+    _apply_rules(obs, hist, rules)
     t_drules = time.perf_counter() - t
     t = time.perf_counter()
     d_out = direct_outliers(obs, hist)
@@ -341,13 +343,17 @@ def main(argv: list[str] | None = None) -> int:
           f"outliers (DuckDB) {t_dout:.2f}]")
     ratio = t_stage / t_direct
     print(f"ratio stage / direct        {ratio:7.2f} x   (target <= {RATIO_TARGET:g}x)")
+    fastest = t_dstruct + t_drules + min(t_dout, t_out)
+    print(f"ratio stage / fastest direct{t_stage / fastest:7.2f} x   (outliers: the faster of DuckDB and the "
+          f"stage's own pandas, {min(t_dout, t_out):.2f} s)")
     print(f"GX suites / pandas checks   {t_suites / t_dstruct:7.2f} x")
+    print(f"import great_expectations   {t_import:7.2f} s   (once per process, lazily)")
     if a.docs:
         t = time.perf_counter()
         with tempfile.TemporaryDirectory() as _:
             validate(obs, hist, suites_dir=suites_dir, rules=rules, docs_dir=a.docs)
         print(f"with Data Docs              {time.perf_counter() - t:7.2f} s -> {a.docs}")
-    return 0 if ratio <= RATIO_TARGET else 1
+    return 0 if t_stage / fastest <= RATIO_TARGET else 1
 
 
 if __name__ == "__main__":

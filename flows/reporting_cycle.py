@@ -12,6 +12,7 @@ from prefect.runtime import flow_run
 
 from diaphuong import pipeline
 from diaphuong.ingest.discover import discover_cycles
+from diaphuong.runlog import LOGGER, run_log, stage
 from diaphuong.schedule import cycles_due
 from diaphuong.settings import Settings, load_settings
 from diaphuong.warehouse import write_lock
@@ -62,28 +63,41 @@ def process_cycle(settings: Settings, cycle: str, parameters: dict) -> dict:
     timer = pipeline.Timer()
     with timer.stage("plan"):
         p = plan(settings, cycle, parameters)
+    stage(cycle, "plan", timer.timings["plan"], files=len(p.files), run=p.run_id)
     if pipeline.already_loaded(settings, p):
         row = pipeline.record_repeat(settings, p)
         row["timings"], row["skipped"] = timer.timings, True
+        stage(cycle, "skipped", 0.0, note="same inputs as run " + p.run_id)
         return row
     files = p.files.to_dict("records")
     with timer.stage("parse"):
         futures = read_file.map(unmapped(settings.cache_dir), unmapped(settings.raw_dir), unmapped(cycle), files,
                                 unmapped(p.calendar))
         results = [r.result() for r in futures]
+    stage(cycle, "parse", timer.timings["parse"], files=len(results),
+          quarantined=sum(r.submission["outcome"] == "quarantined" for r in results))
     with timer.stage("assemble"):
         asm = assemble(cycle, results, p.inbox_errors)
+    stage(cycle, "assemble", timer.timings["assemble"], observations=len(asm.observations),
+          superseded=len(asm.observations_superseded), quarantine_rows=len(asm.quarantine))
     with timer.stage("completeness"):
         chk = completeness(p, asm)
+    stage(cycle, "completeness", timer.timings["completeness"], status_rows=len(chk.reporting_status),
+          findings=len(chk.findings))
     with timer.stage("validate"):
         val = validate(settings, p, asm)
+    stage(cycle, "validate", timer.timings["validate"], findings=len(val.findings), suites=len(val.suite_results))
     batch = pipeline.build_batch(p, asm, chk, val, timer.timings)
     with timer.stage("load"):
         loaded = load(settings, batch)
+    stage(cycle, "load", timer.timings["load"], inserted=loaded.get("observation_inserted", 0),
+          superseded=loaded.get("observation_superseded", 0))
     with timer.stage("export"):
         export(settings)
+    stage(cycle, "export", timer.timings["export"], tables=len(batch.frames) + 1)
     with timer.stage("report"):
         report_path = report(settings, cycle)
+    stage(cycle, "report", timer.timings["report"], report=str(report_path))
     row = pipeline.summary_row(cycle, batch.frames["completeness"], loaded, batch.frames["finding"],
                                settings.duckdb_path, report_path)
     row["timings"] = timer.timings
@@ -104,9 +118,17 @@ def reporting_cycle(cycle: str | None = None, kind: str | None = None, today: st
         cycles = discover_cycles(settings.raw_dir)
     params = {"_raw_dir": str(settings.raw_dir), "_flow_run_id": str(flow_run.get_id() or "")}
     rows = []
-    with write_lock(settings):
+    with write_lock(settings), run_log(settings.logs_dir) as log_path:
+        LOGGER.info("run of %s: raw %s, warehouse %s", ", ".join(cycles) or "no cycle", settings.raw_dir,
+                    settings.warehouse_dir)
         for c in cycles:
-            rows.append(process_cycle(settings, c, params))
+            try:
+                rows.append(process_cycle(settings, c, params))
+            except Exception as e:
+                LOGGER.error("%s failed: %s: %s (the warehouse is as it was before this cycle)", c,
+                             type(e).__name__, e)
+                raise
+        LOGGER.info("log: %s", log_path)
     create_markdown_artifact(key="reporting-cycle-summary", markdown=pipeline.summary_markdown(rows),
                              description="diaphuong: cycles processed")
     create_table_artifact(key="reporting-cycle-table", table=[{k: v for k, v in r.items() if k != "timings"} for r in rows])

@@ -62,8 +62,10 @@ def run(
     settings = load_settings(raw_dir=raw, warehouse_dir=warehouse)
     configure(settings.prefect_home)
     from diaphuong.prefect_env import no_heartbeat
+    from diaphuong.runlog import console
     from diaphuong_flows.reporting_cycle import reporting_cycle
 
+    console()
     with no_heartbeat():
         rows = reporting_cycle(cycle=cycle, raw_dir=str(settings.raw_dir), warehouse_dir=str(settings.warehouse_dir))
     t = Table(title="diaphuong run")

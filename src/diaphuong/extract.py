@@ -262,6 +262,10 @@ _EXTRA_ALIASES: dict[str, str | None] = {
     "hộ cận nghèo": "-", "tỷ lệ hộ cận nghèo": "-", "số hộ cận nghèo": "-",
     # unemployment: the urban rate stands in for the working-age rate when a report gives no other
     # (flagged urban_rate; see _figure)
+    "tỷ lệ thất nghiệp chung của lực lượng lao động trong độ tuổi": "unemployment_rate",
+    "tỷ lệ thất nghiệp chung của lực lượng lao động": "unemployment_rate",
+    "tỷ lệ thất nghiệp của lực lượng lao động trong độ tuổi lao động": "unemployment_rate",
+    "tỷ lệ thất nghiệp trong độ tuổi": "unemployment_rate",
     "tỷ lệ thất nghiệp khu vực thành thị": "unemployment_urban",
     "tỷ lệ thất nghiệp ở khu vực thành thị": "unemployment_urban",
     "tỷ lệ thất nghiệp thành thị": "unemployment_urban",
@@ -370,6 +374,7 @@ _UNIT_TABLE: list[tuple[str, str | None, float]] = [
     (r"trieu\s+(?:dong|vnd|d)\b|tr\s*d\b|trd\b", "mn_vnd", 1),
     (r"(?:nghin|ngan)\s+(?:dong|vnd)\b", "vnd", 1e3),
     (r"(?:dong|vnd)\b", "vnd", 1),
+    (r"luot\s+(?:nguoi\s+)?lao\s+dong\b", "persons", 1),
     (r"trieu\s+luot(?:\s+(?:khach|nguoi))?\b", "mn_visits", 1),
     (r"(?:nghin|ngan)\s+luot(?:\s+(?:khach|nguoi))?\b", "th_visits", 1),
     (r"van\s+luot(?:\s+(?:khach|nguoi))?\b", "visits", 1e4),
@@ -424,7 +429,9 @@ _COMPARATIVE_RE = re.compile(
     r"|giai\s+doan|ca\s+nuoc|toan\s+quoc|vung|gdp|gap)\b"
 )
 _NATIONAL_RE = re.compile(r"\b(?:ca\s+nuoc|toan\s+quoc|gdp|tong\s+san\s+pham\s+trong\s+nuoc"
-                          r"|63\s+tinh|34\s+tinh|cac\s+dia\s+phuong|binh\s+quan\s+chung)\b")
+                          r"|63\s+tinh|34\s+tinh|cac\s+dia\s+phuong|binh\s+quan\s+chung"
+                          r"|\d+\s*/\s*\d+\s+(?:dia\s+phuong|tinh)|\d+\s+dia\s+phuong"
+                          r"|\d+\s+tinh\s*,?\s*thanh(?:\s+pho)?)\b")
 
 # Comparison phrase after a number: "so với ...", or a plan word straight after it.
 _CMP_RE = re.compile(
@@ -458,6 +465,7 @@ vao tai cac doanh nghiep dia phuong va lai len xuong muc o mot phan ke du uoc
 tham quan den voi tong hop thu tren cho mat tro ve moi xu huong on dinh diem du lich
 nhung trong khi dong thoi nguoi
 truoc dieu kien qua toi dang ghi nhan them nhieu hop khu vuc vuc so gan day
+gom bao
 """.split())
 # ... but never these, which name a sub-component, another subject or a comparison.
 _NOT_FILLER = {"khu", "vuc"}
@@ -674,7 +682,7 @@ def _lines(text: str) -> list[tuple[int, int]]:
             elif _LINE_END_SOFT.search(p):
                 join = first.islower()
             else:
-                join = lower_or_digit or len(p) >= 60
+                join = lower_or_digit or (width is not None and len(p) >= 0.7 * width)
             if join:
                 out[-1][1] = end
                 prev = body
@@ -727,6 +735,8 @@ class _Num:
     has_unit: bool
     in_paren: bool = False
     ambiguous: bool = False
+    signed: bool = False
+    alt_value: float | None = None  # the other reading of "126,484" (thousands, not decimals)
 
 
 @dataclass
@@ -757,6 +767,7 @@ class _Ctx:
     plan: bool = False
     plan_list: bool = False  # a list item under a heading of targets ("Các chỉ tiêu chủ yếu năm 2018:")
     topic: str | None = None  # the last indicator the text named (for province lists)
+    grdp_para: bool = False  # the paragraph spoke of GRDP ("khu vực dịch vụ tăng ..." is its sector)
 
 
 def _parse_num(m: re.Match, convention: str) -> tuple[float, str | None, bool] | None:
@@ -815,9 +826,37 @@ def _numbers(sent: str, fsent: str, convention: str) -> list[_Num]:
             # before a unit-less word is not a figure
             pass
         n = _Num(m.start(), m.end(), unit_end, value, qualifier, m.group(0).strip(), unit, mult,
-                 unit_text, has_unit, ambiguous=ambiguous)
+                 unit_text, has_unit, ambiguous=ambiguous, signed=m.group("sign") is not None)
+        n1 = m.group("n1")
+        if m.group("n2") is None and re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", n1) and len(set(re.findall(r"[.,]", n1))) == 1:
+            # "126,484" in a text with decimal commas may still be 126 484 (a thousands comma)
+            try:
+                other = parse_number(n1, convention="en" if convention == "vi" else "vi")
+                if not math.isnan(other.value) and other.value != abs(value):
+                    n.alt_value = other.value * (-1 if value < 0 else 1)
+            except NumberFormatError:
+                pass
         out.append(n)
+    # small counts written as words before a count unit: "được chín dự án", "hai doanh nghiệp"
+    for m in _WORD_NUM_RE.finditer(fsent):
+        um = _UNIT_RE.match(fsent, m.end("w"))
+        if not um:
+            continue
+        for i, (_, code, mul) in enumerate(_UNIT_TABLE):
+            if um.group(f"u{i}") is not None:
+                if code in ("projects", "enterprises"):
+                    out.append(_Num(m.start("w"), m.end("w"), um.end(), float(_WORD_NUMS[m.group("w")]), None,
+                                    sent[m.start("w"):m.end("w")], code, mul,
+                                    sent[um.start(f"u{i}"):um.end()], True))
+                break
+    if len(out) > 1:
+        out.sort(key=lambda n: n.start)
     return out
+
+
+_WORD_NUMS = {"mot": 1, "hai": 2, "ba": 3, "bon": 4, "nam": 5, "sau": 6, "bay": 7, "tam": 8, "chin": 9, "muoi": 10}
+_WORD_NUM_RE = re.compile(r"(?<![a-z0-9])(?P<w>mot|hai|ba|bon|nam|sau|bay|tam|chin|muoi)"
+                          r"(?=\s+(?:du\s+an|doanh\s+nghiep)\b)")
 
 
 def _route_unit(key: str, num: _Num, head_f: str, sent_f: str) -> tuple[str, float] | None:
@@ -1083,6 +1122,11 @@ def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: st
                     prov_hits.append((m.start(), m.end(), ref))
     neutral = [(m.start(), m.end()) for m in _NEUTRAL.finditer(fs)]
     fs_np = _masked(fs, 0, len(fs), [(a, b) for a, b, _ in prov_hits]) if prov_hits else fs
+    # a remark in parentheses without a figure ("(FDI)", "(không bao gồm thu chuyển nguồn)") does not
+    # end the subject, unless it takes something out ("(trừ dầu khí)")
+    for m in _PAREN_REMARK.finditer(fs):
+        if not any(m.start() < n.start < m.end() for n in numbers) and not _EXCLUDES.search(m.group(0)):
+            neutral.append((m.start(), m.end()))
     protected = [(h.start, h.end) for h in hits] + [(n.start, n.unit_end) for n in numbers]
     for lst in ctx_hits.values():
         protected += [(h.start, h.end) for h in lst]
@@ -1118,6 +1162,8 @@ def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: st
     # sentence hands on the period of its first figure (its main period), not a sub-period
     period_out = period
     main_period: str | None = None
+    list_subject = ctx.topic
+    fam_dropped: str | None = "grdp" if ctx.grdp_para else None
     for seg_start, seg_end, in_paren in segs:
         seg_nums = [n for n in numbers if seg_start <= n.start < seg_end]
         pos = seg_start
@@ -1127,6 +1173,13 @@ def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: st
             h_end = num.start if num is not None else seg_end
             # mentions in this head ------------------------------------------------------------
             head_hits = [h for h in hits if pos <= h.start and h.end <= h_end]
+            if family is None and fam_dropped == "grdp":
+                # "...; khu vực dịch vụ tăng 15,1%" after a clause the reader did not know
+                for h in ctx_hits.get("grdp", []):
+                    if pos <= h.start and h.end <= h_end and fs.startswith("khu vuc", h.start) \
+                            and (h.key or "").startswith("sector:"):
+                        family = "grdp"
+                        break
             if family:
                 for h in ctx_hits.get(family, []):
                     if pos <= h.start and h.end <= h_end and not any(
@@ -1146,6 +1199,14 @@ def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: st
                     province = ref
             hit_spans = [(h.start, h.end) for h in head_hits]
             plain = mask_of(pos, h_end, hit_spans)
+            cb = _CMP_BEFORE.search(plain)
+            if cb is not None:
+                # "So với kế hoạch Thủ tướng Chính phủ giao (...), tỷ lệ giải ngân đạt 24,9%": the plan
+                # is the base of the share that follows, not a plan statement
+                tail = _CMP_TAIL.match(plain, cb.end())
+                e_ = tail.end() if tail else cb.end()
+                plain = plain[:cb.start()] + " " * (e_ - cb.start()) + plain[e_:]
+                last_pct_cmp = "plan"
             plan_here = bool(_PLAN_RE.search(plain))
             national = bool(_NATIONAL_RE.search(plain))
             if plan_here and (num is not None or not any(n.start < pos for n in numbers)):
@@ -1171,33 +1232,64 @@ def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: st
                         family = "grdp"
                     elif not (subject.startswith("sector:") or subject in ("cpi_avg",)):
                         family = None
+            if head_hits and head_hits[-1].key not in (None, "-") and not head_hits[-1].key.startswith("sector:"):
+                list_subject = head_hits[-1].key
             rest = mask_of(subj_end, h_end, hit_spans)
             rest_ok = _head_ok(_tokens(rest))
             if num is None:
                 if not rest_ok and not in_paren:
                     subject = None
                 break
-            if national:
+            # a clause led by a province name in a list of provinces: "Quảng Ninh (11,61%)",
+            # "Hải Phòng 11,8%", "Cao Bằng tăng trưởng 6,57%", "Ninh Bình đạt mức tăng 10,65%"
+            verb_override = None
+            prov_here = any(pos <= ps < h_end for ps, _, _ in prov_hits)
+            paren_prov = in_paren and pos == seg_start and any(
+                pe <= seg_start and fs[pe:seg_start].strip() == "(" for _, pe, _ in prov_hits)
+            prov_led = False
+            if (prov_here or paren_prov) and not head_hits:
+                toks = _tokens(plain)
+                if all(t in _FILLER or t in _LIST_WORDS or t.isdigit() for t in toks):
+                    lsub = list_subject or (
+                        "grdp" if re.search(r"\btang\s+truong\b|\bmuc\s+tang\b", plain) else None)
+                    if lsub is not None:
+                        prov_led = True
+                        subject = lsub
+                        family = _FAMILY_OF.get(lsub, family)
+                        for vm_ in _VERB_RE.finditer(fs, 0, num.start):
+                            verb_override = " ".join(vm_.group("v").split())
+            prefix = None if prov_led else _prefix_subject(fs, pos, num)
+            if prefix is not None:
+                subject, family = prefix, _FAMILY_OF.get(prefix, family)
+            elif prov_led:
+                pass
+            elif national:
                 subject, family = None, None
             elif not rest_ok:
                 subject = None
                 if not head_hits:
-                    family = None if family in ("grdp",) and _COMPARATIVE_RE.search(rest) is None else family
+                    if family == "grdp" and _COMPARATIVE_RE.search(rest) is None:
+                        fam_dropped, family = "grdp", None
             # a bare number in parentheses is an equivalent, a plan or a comparison
-            if in_paren and not head_hits:
+            if in_paren and not head_hits and not prov_led:
                 vm = None
                 for vm in _VERB_RE.finditer(fs, pos, num.start):
                     pass
                 if vm is None or vm.group("v") not in ("tang", "giam", "dat", "bang", "vuot", "chiem"):
                     before = fs[max(0, seg_start - 30):seg_start].rstrip(" (")
-                    if not re.search(r"\b(?:tang|giam)(?:\s+(?:manh|nhe|nhieu|sau|it))?\s*$", before):
+                    bv = _VERB_BEFORE_PAREN.search(before)
+                    if not bv:
                         pos = cmp_end.get(num.start, num.unit_end)
                         continue
+                    verb_override = bv.group("v")  # "so với cùng kỳ giảm nhiều (-9,28%)"
             # postfix subject: "có 500 doanh nghiệp thành lập mới", "cấp mới 6 dự án FDI"
             post = [h for h in hits if num.end <= h.start <= num.unit_end + 1 and h.start < seg_end]
             postfix = False
             if post:
                 pk = post[0].key
+                if pk is None and fs.startswith("von dau tu cong", post[0].start) \
+                        and re.search(r"\bgiai\s+ngan\b", fs[pos:num.start]):
+                    pk = "public_investment_disbursed"
                 if pk is None or pk == "-":
                     subject = None
                 else:
@@ -1206,7 +1298,8 @@ def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: st
                         family = _FAMILY_OF[pk]
             status_here = _status_of(fs, num.start, status_inh, status_found)
             fig = _figure(num, subject, family, fs, sent, pos, seg_end, numbers, period,
-                          status_here, plan_mode, doc, last_pct_cmp, postfix=postfix, fs_cmp=fs_np)
+                          status_here, plan_mode, doc, last_pct_cmp, postfix=postfix, fs_cmp=fs_np,
+                          verb_override=verb_override)
             if fig is not None:
                 fig.province = province
                 figs.append(fig)
@@ -1220,6 +1313,7 @@ def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: st
 
     ctx.subject = subject
     ctx.family = family
+    ctx.topic = list_subject
     ctx.period = (main_period or None) if main_period is not None else period_out
     ctx.province = province
     ctx.plan = plan_mode
@@ -1232,18 +1326,19 @@ def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: st
 def _figure(num: _Num, subject: str | None, family: str | None, fs: str, sent: str,
             seg_start: int, seg_end: int, numbers: list[_Num], period: str | None,
             status: str | None, plan_mode: bool, doc: "_Doc", last_pct_cmp: str | None,
-            postfix: bool = False, fs_cmp: str | None = None) -> _Fig | None:
+            postfix: bool = False, fs_cmp: str | None = None,
+            verb_override: str | None = None) -> _Fig | None:
     if subject is None or not num.has_unit or num.unit is None:
         return None
     if plan_mode:
         return None
-    if _THRESHOLD_AFTER.match(fs, num.unit_end) or _RANGE_FROM.search(fs, max(0, num.start - 6), num.start):
+    if _THRESHOLD_AFTER.match(fs, num.unit_end) or _RANGE_FROM.search(sent, max(0, num.start - 6), num.start):
         return None  # "từ 8% trở lên", "đạt từ 80,5 triệu đồng đến 81 triệu đồng": a bound
     # the verb right before the number (same clause)
     vm = None
     for m in _VERB_RE.finditer(fs, seg_start, num.start):
         vm = m
-    verb = " ".join(vm.group("v").split()) if vm else None
+    verb = " ".join(vm.group("v").split()) if vm else verb_override
     # comparison after the number (up to the next number of the clause)
     nxt = min([n.start for n in numbers if n.start > num.start] + [seg_end])
     cmp_kind, cm = _comparator(fs, num.unit_end, nxt)
@@ -1297,6 +1392,8 @@ def _figure(num: _Num, subject: str | None, family: str | None, fs: str, sent: s
             return None
         value = num.value
         sign = -1 if verb in ("giam", "tang truong am") else 1
+        if num.signed:
+            sign = 1  # "giảm (-9,28%)", "tăng (+3,63%)": the sign is written
         if key.startswith("sector:") or key == "grdp_share":
             sector = key.split(":", 1)[1] if key.startswith("sector:") else None
             if verb in ("chiem",) or key == "grdp_share" or (verb in ("la", "o muc", "dat") and re.search(r"\bty\s+trong\b|\bco\s+cau\b", fs[:num.start])):
@@ -1414,9 +1511,15 @@ def _figure(num: _Num, subject: str | None, family: str | None, fs: str, sent: s
     if routed is None:
         return None
     k, value = routed
+    ind = inds[k]
+    if ind.value_min is not None and value < ind.value_min and num.alt_value is not None:
+        alt = _route_unit(key, _Num(num.start, num.end, num.unit_end, num.alt_value, num.qualifier, num.original,
+                                    num.unit, num.mult, num.unit_text, True), head, fs)
+        if alt is not None and alt[0] == k and ind.value_min <= alt[1] <= (ind.value_max or math.inf):
+            value = alt[1]
+            flags.append("thousands_separator_read")
     if num.unit != inds[k].unit or num.mult != 1:
         flags.append("unit_converted")
-    ind = inds[k]
     if ind.value_min is not None and value < ind.value_min * 0.1:
         return None
     if ind.value_max is not None and value > ind.value_max:
@@ -1424,8 +1527,34 @@ def _figure(num: _Num, subject: str | None, family: str | None, fs: str, sent: s
     return _mk(k, "value", value, ind.unit, num, status, period, flags)
 
 
+_VERB_BEFORE_PAREN = re.compile(r"\b(?P<v>tang|giam)(?:\s+(?:manh|nhe|nhieu|sau|it|khoang|hon|gan))*\s*$")
+_CMP_BEFORE = re.compile(r"(?:^|[,;:(]|\b(?:va|con))\s*so(?:\s+voi)?\s+(?:ke\s+hoach|kh|du\s+toan|chi\s+tieu"
+                         r"|nghi\s+quyet|muc\s+tieu)\b")
+_PAREN_REMARK = re.compile(r"\([^()]{0,80}\)")
+_EXCLUDES = re.compile(r"\b(?:tru|khong\s+ke|khong\s+tinh|loai\s+tru|ngoai\s+tru|chi\s+tinh|rieng)\b")
+_LIST_WORDS = {"gom", "muc", "dan", "dau", "cung", "sau", "chi", "con", "lan", "luot", "la", "lien"}
+_PREFIX_SUBJECTS = [
+    # "thành lập mới 415 doanh nghiệp", "đăng ký thành lập mới 1.020 doanh nghiệp"
+    (re.compile(r"\bthanh\s+lap\s+moi(?:\s+(?:duoc|dat))?\s*$"), "enterprises", "new_enterprises"),
+    (re.compile(r"\b(?:thu\s+hut|cap\s+moi|cap\s+phep\s+moi)(?:\s+(?:duoc|them))?\s*$"), "projects", None),
+]
+
+
+def _prefix_subject(fs: str, pos: int, num: "_Num") -> str | None:
+    """The subject a verb before the number names, read with the number's unit."""
+    head = fs[pos:num.start]
+    for pat, unit, key in _PREFIX_SUBJECTS:
+        if num.unit == unit and pat.search(head):
+            if key is None:  # projects: FDI only when the sentence says so
+                if re.search(r"\b(?:fdi|nuoc\s+ngoai)\b", fs):
+                    return "fdi_projects"
+                return None
+            return key
+    return None
+
+
 _THRESHOLD_AFTER = re.compile(r"\s*(?:tro\s+(?:len|xuong)|tro\s+di)\b")
-_RANGE_FROM = re.compile(r"\btu\s+$")
+_RANGE_FROM = re.compile(r"(?<!\w)từ\s+$", re.IGNORECASE)  # on the text itself: "từ", not "tư"
 
 
 def _mk(key, measure, value, unit, num: _Num, status, period, flags) -> _Fig | None:
@@ -1560,11 +1689,15 @@ def extract_text(text: str, *, province: ProvinceRef | None = None, period: str 
             # opened with ("Đến hết tháng 11, ..."), not a sub-period of the sentence before
             # ("... trong đó quý III tăng 8,4%.")
             ctx = _Ctx(family=ctx.family, subject=None, status=None, period=lead,
-                       province=ctx.province, plan=False, plan_list=ctx.plan_list, topic=ctx.topic)
+                       province=ctx.province, plan=False, plan_list=ctx.plan_list, topic=ctx.topic,
+                       grdp_para=ctx.grdp_para)
         elif cont == "cum":
             ctx = _Ctx(family=ctx.family, subject=ctx.subject, status=None, period=None,
-                       province=ctx.province, plan=False, plan_list=ctx.plan_list, topic=ctx.topic)
+                       province=ctx.province, plan=False, plan_list=ctx.plan_list, topic=ctx.topic,
+                       grdp_para=ctx.grdp_para)
         figs = _sentence_figures(sent, fs, ctx, doc, cont)
+        if ctx.family == "grdp" or any(f.key.startswith("grdp_growth") for f in figs):
+            ctx.grdp_para = True
         if not figs and sent.rstrip().endswith(":"):
             plain = _masked(fs, 0, len(fs), [(m.start(), m.end()) for m in _NEUTRAL.finditer(fs)])
             if _PLAN_RE.search(plain):

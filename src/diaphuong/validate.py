@@ -270,7 +270,7 @@ def run_suites(observations: pd.DataFrame, *, suites_dir: Path, docs_dir: Path |
     Returns (findings in the ``finding`` table's columns, one ``suite_result`` row per suite).
     With ``docs_dir``, the cycle's GX Data Docs are built there and made to render offline.
     """
-    f, s, _ = _run_suites(observations, suites_dir=suites_dir, docs_dir=docs_dir,
+    f, s = _run_suites(observations, suites_dir=suites_dir, docs_dir=docs_dir,
                           submissions=submissions, cycle=cycle)
     return _public(f), s
 
@@ -290,7 +290,7 @@ def _run_suites(observations, *, suites_dir, docs_dir=None, submissions=None, cy
                            if (s.get("meta") or {}).get("bounds") is not None), None)
             jobs.append((table, derive_columns(df, table, bounds=bounds), suites))
     if not jobs:
-        return _empty_findings(), schema.empty_frame("suite_result"), {}
+        return _empty_findings(), schema.empty_frame("suite_result")
 
     findings: list[pd.DataFrame] = []
     summaries = []
@@ -325,10 +325,9 @@ def _run_suites(observations, *, suites_dir, docs_dir=None, submissions=None, cy
         if docs_dir is not None:
             ctx.build_data_docs(site_names=["diaphuong"])
     if docs_dir is not None:
-        make_docs_offline(Path(docs_dir))
-    obs_rows = {}
-    fnd = _finalize(findings, cycle)
-    return fnd, schema.conform(pd.DataFrame(summaries, columns=SUITE_RESULT_COLUMNS), "suite_result"), obs_rows
+        make_docs_offline(Path(docs_dir), strict=False)
+    return _finalize(findings, cycle), schema.conform(pd.DataFrame(summaries, columns=SUITE_RESULT_COLUMNS),
+                                                      "suite_result")
 
 
 def _clear_docs(site: Path) -> None:
@@ -365,8 +364,11 @@ def _suite_findings(results, suite_name: str, table: str, vdf: pd.DataFrame, bd,
         else:
             msg = exc.get("exception_message") if isinstance(exc, dict) else None
         if raised:
+            absent = sorted(_expectation_columns(e) - set(vdf.columns))
+            why = f"column(s) missing from the {table} frame: {', '.join(absent)}" if absent else msg
             out.append(_table_finding(e, suite_name, table, cycle, "critical",
-                                      f"expectation could not be evaluated: {msg}", error=msg))
+                                      f"{e['meta'].get('rule') or _describe(e)} could not be evaluated: {why}",
+                                      error=msg))
             continue
         if r.success:
             continue
@@ -374,8 +376,15 @@ def _suite_findings(results, suite_name: str, table: str, vdf: pd.DataFrame, bd,
         n = res.get("unexpected_count")
         if n is None:
             observed = res.get("observed_value")
+            text = f"observed {observed!r}"
+            if e["type"] == "expect_table_columns_to_match_set" and isinstance(observed, list):
+                want = set(e["kwargs"].get("column_set") or ())
+                missing, extra = sorted(want - set(observed)), sorted(set(observed) - want)
+                text = (f"missing columns: {', '.join(missing)}" if missing else "") + \
+                       ("; " if missing and extra and e["kwargs"].get("exact_match") else "") + \
+                       (f"unexpected columns: {', '.join(extra)}" if extra and e["kwargs"].get("exact_match") else "")
             out.append(_table_finding(e, suite_name, table, cycle, e["severity"],
-                                      f"{_describe(e)}; observed {observed!r}", observed=observed))
+                                      f"{e['meta'].get('rule') or _describe(e)}: {text}", observed=observed))
             continue
         to_detail.append((e, int(n)))
     small = [(e, n) for e, n in to_detail if n <= GX_ROW_LIMIT]
@@ -657,15 +666,17 @@ _SRI = re.compile(r"""\s+(?:integrity|crossorigin)\s*=\s*(?:"[^"]*"|'[^']*'|[^\s
 _TAG = re.compile(r"<(?:script|link|img)\b[^>]*>", re.I)
 
 
-def make_docs_offline(site: Path) -> list[Path]:
+def make_docs_offline(site: Path, *, strict: bool = True) -> list[Path]:
     """Copy the vendored assets into ``<site>/static/vendor/`` and point every page's CDN references
     (scripts, styles, fonts, the GX logo) at them, relative to each page. Returns the pages changed.
 
     Also: ``integrity``/``crossorigin`` attributes are dropped from the rewritten tags (browsers refuse
     subresource integrity on ``file://`` pages); relative ``static/`` references are recomputed for
     each page's depth (GX 1.24 miscounts it for suite names with dots, e.g. the favicon).
-    Raises :class:`DiaphuongError` when a page loads an asset from a URL this function does not know,
-    so a GX upgrade cannot bring the network back silently."""
+    A page that loads an asset from a URL this function does not know (a GX upgrade) raises
+    :class:`DiaphuongError` when ``strict``; otherwise the reference is blanked (``data:,``) and
+    logged on the ``diaphuong.validate`` logger, so the pages still never reach the network and the
+    cycle's run does not fail over its Data Docs."""
     import shutil
 
     site = Path(site)
@@ -686,7 +697,7 @@ def make_docs_offline(site: Path) -> list[Path]:
         if vendor in page.parents:
             continue
         text = page.read_text(encoding="utf-8")
-        new_text = _offline_page(text, page, static)
+        new_text = _offline_page(text, page, static, strict=strict)
         if new_text != text:
             page.write_text(new_text, encoding="utf-8")
             changed.append(page)
@@ -705,7 +716,7 @@ def _fix_css_urls(text: str, rel_images: Path, images: Path) -> str:
 _REL_STATIC = re.compile(r"""(?P<attr>\b(?:src|href))\s*=\s*(?P<q>["'])(?:\./|\.\./)*static/(?P<rest>[^"']*)(?P=q)""", re.I)
 
 
-def _offline_page(text: str, page: Path, static: Path) -> str:
+def _offline_page(text: str, page: Path, static: Path, *, strict: bool = True) -> str:
     rel_static = Path(_relpath(static, page.parent))
     rel_vendor = rel_static / "vendor"
     rel_images = rel_static / "images"
@@ -723,7 +734,9 @@ def _offline_page(text: str, page: Path, static: Path) -> str:
                 local = (rel_images / (name if (static / "images" / name).exists() else "logo-long.png")).as_posix()
             else:
                 unknown.append(url)
-                return u.group(0)
+                if strict:
+                    return u.group(0)
+                local = "data:,"
             return f'{u.group("attr")}={u.group("q")}{local}{u.group("q")}'
 
         new = _ATTR_URL.sub(fix_url, tag)
@@ -736,9 +749,11 @@ def _offline_page(text: str, page: Path, static: Path) -> str:
     out = _TAG.sub(fix_tag, text)
     out = _fix_css_urls(out, rel_images, static / "images")
     if unknown:
-        raise DiaphuongError(
-            f"{page}: Data Docs load assets from the network: {', '.join(sorted(set(unknown)))}",
-            hint="vendor them into src/diaphuong/report/vendor/ and add them to validate._CDN")
+        msg = f"{page}: Data Docs load assets from the network: {', '.join(sorted(set(unknown)))}"
+        hint = "vendor them into src/diaphuong/report/vendor/ and add them to validate._CDN"
+        if strict:
+            raise DiaphuongError(msg, hint=hint)
+        logging.getLogger("diaphuong.validate").warning("%s (blanked; %s)", msg, hint)
     return out
 
 
@@ -923,22 +938,6 @@ def _select_indicators(sel) -> list[str]:
             out.append(k)
         return out
     raise RuleError(f"for_each must be a list of indicators or a selector, not {sel!r}")
-
-
-def _period_table(periods: pd.Series) -> pd.DataFrame:
-    """Per unique period string: canonical code, year, first/last month, kind (invalid -> code None)."""
-    rows = []
-    for p in pd.unique(periods.dropna().astype(str)):
-        try:
-            per = parse_period(p)
-            rows.append((p, per.code, per.year, per.first_month, per.last_month, per.kind))
-        except PeriodError:
-            rows.append((p, None, -1, -1, -1, ""))
-    return pd.DataFrame(rows, columns=["period_raw", "pcode", "year", "first_month", "last_month", "pkind"])
-
-
-_POOL_COLS = ["cycle", "province_set", "province_code", "period", "indicator", "measure", "value",
-              "source_kind", "source_file", "locator"]
 
 
 def _codes(parts: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
@@ -1321,9 +1320,10 @@ def _rule_findings(rule, a, figs, pos, vals, idx, left, right, tol, cycle) -> pd
 RATE_KINDS = ("rate", "share", "index_change")
 
 
-def _period_class(pt: pd.DataFrame) -> pd.Series:
-    """month, quarter, half, year; year-to-date periods by their length (ytd9 for 9 months)."""
-    return pt["pkind"].where(pt["pkind"] != "ytd", "ytd" + pt["last_month"].astype(str))
+def _period_classes(P: _Periods) -> np.ndarray:
+    """Per period id: a class id — month, quarter, half, year; year-to-date by length (ytd9)."""
+    names = [k if k != "ytd" else f"ytd{lm}" for k, lm in zip(P.kind, P.last)]
+    return pd.factorize(pd.Series(names, dtype="object"))[0].astype("int64") if names else np.zeros(0, "int64")
 
 
 def outliers(observations: pd.DataFrame, history: pd.DataFrame | None, *, threshold: float = 3.5,
@@ -1353,96 +1353,104 @@ def _outliers(observations, history, *, threshold=3.5, min_history=5, min_provin
     cycle = _cycle_of(observations)
     if observations is None or not len(observations):
         return _empty_findings()
-    cur = pd.DataFrame({c: _col(observations, c).to_numpy() for c in _POOL_COLS})
-    cur["_row"] = np.arange(len(observations), dtype="int64")
-    cur["value"] = pd.to_numeric(cur["value"], errors="coerce").astype("float64")
-    cur = cur[cur["value"].notna() & np.isfinite(cur["value"])]
-    pt = _period_table(cur["period"])
-    cur = cur.merge(pt, left_on="period", right_on="period_raw", how="left")
-    cur = cur[cur["pcode"].notna()].reset_index(drop=True)
-    cur["pclass"] = _period_class(cur)
-    for c in ("province_set", "province_code", "indicator", "measure", "source_kind"):
-        cur[c] = cur[c].astype("object").map(lambda v: None if v is None or v is pd.NA else str(v))
+    n_cur = len(observations)
+    frames = [observations] + ([history] if history is not None and len(history) else [])
+    pset, _ = _codes([_col(f, "province_set") for f in frames])
+    pcode, pcode_u = _codes([_col(f, "province_code") for f in frames])
+    ind, ind_u = _codes([_col(f, "indicator") for f in frames])
+    meas, meas_u = _codes([_col(f, "measure") for f in frames])
+    praw, praw_u = _codes([_col(f, "period") for f in frames])
+    P = _Periods()
+    per_of_raw = P.of_raw(praw_u)
+    per = np.where(praw >= 0, per_of_raw[np.maximum(praw, 0)], -1)
+    pclass_of = _period_classes(P)
+    pclass = np.where(per >= 0, pclass_of[np.maximum(per, 0)], -1)
+    value = np.concatenate([pd.to_numeric(_col(f, "value"), errors="coerce").to_numpy(dtype="float64")
+                            for f in frames])
+    NP, NI, NM = len(pcode_u) + 1, len(ind_u) + 1, len(meas_u) + 1
+    NC, NPER = int(pclass_of.max()) + 2 if len(pclass_of) else 2, len(P.code) + 1
+    ok = (pset >= 0) & (pcode >= 0) & (ind >= 0) & (meas >= 0) & (per >= 0) & np.isfinite(value)
+    pk = pset * NP + pcode
+    own_key = ((pk * NI + ind) * NM + meas) * NC + pclass
+    fig_key = ((pk * NI + ind) * NM + meas) * NPER + per
+    is_cur = np.arange(len(value)) < n_cur
+    cur = np.flatnonzero(ok & is_cur)
     out = []
-    # --- against the province's own history
-    if history is not None and len(history):
-        h = pd.DataFrame({c: _col(history, c).to_numpy() for c in
-                          ("province_set", "province_code", "period", "indicator", "measure", "value")})
-        h["value"] = pd.to_numeric(h["value"], errors="coerce").astype("float64")
-        h = h[h["value"].notna() & np.isfinite(h["value"])]
-        for c in ("province_set", "province_code", "indicator", "measure"):
-            h[c] = h[c].astype("object").map(lambda v: None if v is None or v is pd.NA else str(v))
-        hpt = _period_table(h["period"])
-        h = h.merge(hpt, left_on="period", right_on="period_raw", how="left")
-        h = h[h["pcode"].notna()]
-        h["pclass"] = _period_class(h)
-        key = ["province_set", "province_code", "indicator", "measure", "pclass"]
-        # a figure of the cycle is not compared with another vintage of itself
-        h = h.merge(cur[key + ["pcode"]].drop_duplicates().assign(_same=True), on=key + ["pcode"], how="left")
-        h = h[h["_same"].isna()].drop(columns="_same")
-        h = h.drop_duplicates(key + ["pcode"], keep="last")
-        stats = _robust_stats(h, key)
-        stats = stats[stats["n"] >= min_history]
-        m = cur.merge(stats, on=key, how="inner")
-        out.append(_score(m, threshold, "outlier_history", "the province's own history", severity, cycle))
-    # --- against the other provinces of the same cycle
+    # --- against the province's own history (same indicator, measure and period class)
+    hist = np.flatnonzero(ok & ~is_cur)
+    if len(hist):
+        hist = hist[~np.isin(fig_key[hist], fig_key[cur])]          # not another vintage of a figure of the cycle
+        _, last = np.unique(fig_key[hist][::-1], return_index=True)  # one figure per period (the last given)
+        hist = hist[::-1][last]
+        st = _robust_stats(own_key[hist], value[hist])
+        st = st[st["n"] >= min_history]
+        j = pd.Index(st.index).get_indexer(own_key[cur])
+        m = j >= 0
+        out.append(_score(observations, cur[m], value[cur[m]], st.iloc[j[m]], threshold, "outlier_history",
+                          "the province's own history", severity, P, per[cur[m]], pclass_of))
+    # --- against the other provinces for the same period, indicator and measure
     inds = indicators()
-    rate_inds = {k for k, i in inds.items() if i.kind in RATE_KINDS}
-    comparable = cur["measure"].isin(CHANGE_MEASURES) | (cur["measure"].eq("value") & cur["indicator"].isin(rate_inds))
-    c2 = cur[comparable].copy()
-    c2["_sub"] = (c2["source_kind"] != "submission").astype(int)
-    c2 = c2.sort_values("_sub", kind="stable").drop_duplicates(
-        ["province_set", "province_code", "pcode", "indicator", "measure"], keep="first")
-    key2 = ["province_set", "pcode", "indicator", "measure"]
-    stats2 = _robust_stats(c2, key2)
-    stats2 = stats2[stats2["n"] >= min_provinces]
-    m2 = c2.merge(stats2, on=key2, how="inner")
-    out.append(_score(m2, threshold, "outlier_cross_province", "the other provinces", severity, cycle))
+    rate_codes = [i for i, k in enumerate(ind_u) if k in inds and inds[k].kind in RATE_KINDS]
+    chg_codes = [i for i, k in enumerate(meas_u) if k in CHANGE_MEASURES]
+    val_code = [i for i, k in enumerate(meas_u) if k == "value"]
+    comp = cur[np.isin(meas[cur], chg_codes) | (np.isin(meas[cur], val_code) & np.isin(ind[cur], rate_codes))]
+    if len(comp):
+        sk = _col(observations, "source_kind").astype("string").to_numpy(dtype=object, na_value=None)
+        not_sub = np.asarray([x != "submission" for x in sk[comp]], dtype=bool)
+        order = comp[np.lexsort((not_sub, fig_key[comp]))]
+        _, first = np.unique(fig_key[order], return_index=True)    # one figure per province (a submission first)
+        comp = np.sort(order[first])
+        grp = ((pset[comp] * NPER + per[comp]) * NI + ind[comp]) * NM + meas[comp]
+        st = _robust_stats(grp, value[comp])
+        st = st[st["n"] >= min_provinces]
+        j = pd.Index(st.index).get_indexer(grp)
+        m = j >= 0
+        out.append(_score(observations, comp[m], value[comp[m]], st.iloc[j[m]], threshold, "outlier_cross_province",
+                          "the other provinces", severity, P, per[comp[m]], pclass_of))
     return _finalize(out, cycle)
 
 
-def _robust_stats(df: pd.DataFrame, key: list[str]) -> pd.DataFrame:
-    g = df.groupby(key, sort=False, dropna=False)["value"]
-    med = g.median().rename("median")
-    d = df[key + ["value"]].merge(med.reset_index(), on=key, how="left")
-    d["_dev"] = (d["value"] - d["median"]).abs()
-    gd = d.groupby(key, sort=False, dropna=False)["_dev"]
-    return pd.concat([med, gd.median().rename("mad"), gd.mean().rename("meanad"), g.size().rename("n")],
-                     axis=1).reset_index()
+def _robust_stats(key: np.ndarray, value: np.ndarray) -> pd.DataFrame:
+    """Per key: median, MAD (median of |x - median|), mean absolute deviation, n."""
+    df = pd.DataFrame({"k": key, "v": value})
+    g = df.groupby("k", sort=False)["v"]
+    med = g.median()
+    dev = np.abs(value - med.reindex(key).to_numpy())
+    gd = pd.Series(dev).groupby(key, sort=False)
+    return pd.DataFrame({"median": med, "mad": gd.median(), "meanad": gd.mean(), "n": g.size()})
 
 
-def _score(m: pd.DataFrame, threshold: float, rule: str, against: str, severity: str, cycle: str) -> pd.DataFrame:
-    if not len(m):
+def _score(obs: pd.DataFrame, pos: np.ndarray, x: np.ndarray, st: pd.DataFrame, threshold: float, rule: str,
+           against: str, severity: str, P: _Periods, per: np.ndarray, pclass_of: np.ndarray) -> pd.DataFrame:
+    if not len(pos):
         return _empty_findings()
-    dev = (m["value"] - m["median"]).abs()
-    use_mad = m["mad"] > 0
-    scale = np.where(use_mad, m["mad"] / 0.6745, 1.253314 * m["meanad"])  # in the unit of the figure
+    med, mad, meanad, n = (st[c].to_numpy(dtype="float64") for c in ("median", "mad", "meanad", "n"))
+    use_mad = mad > 0
+    scale = np.where(use_mad, mad / 0.6745, 1.253314 * meanad)  # in the unit of the figure
     with np.errstate(divide="ignore", invalid="ignore"):
-        score = np.where(scale > 0, dev / scale, np.nan)
-    flag = np.nan_to_num(score, nan=0.0) > threshold
-    m = m.assign(_score=score, _scale=scale, _use_mad=use_mad)[flag]
-    if not len(m):
+        score = np.where(scale > 0, np.abs(x - med) / scale, np.nan)
+    flag = np.flatnonzero(np.nan_to_num(score, nan=0.0) > threshold)
+    if not len(flag):
         return _empty_findings()
-    lo = m["median"] - threshold * m["_scale"]
-    hi = m["median"] + threshold * m["_scale"]
-    out = pd.DataFrame({
-        "cycle": _col(m, "cycle").to_numpy(), "severity": severity, "rule": rule,
-        "province_code": m["province_code"].to_numpy(), "indicator": m["indicator"].to_numpy(),
-        "measure": m["measure"].to_numpy(), "period": m["pcode"].to_numpy(), "value": m["value"].to_numpy(),
-        "expected": [f"between {_fmt(a)} and {_fmt(b)}" for a, b in zip(lo, hi)],
-        "source_file": m["source_file"].to_numpy(), "locator": m["locator"].to_numpy(),
-    })
+    pos, x, med, mad, meanad, n, use_mad, scale, score, per = (
+        a[flag] for a in (pos, x, med, mad, meanad, n, use_mad, scale, score, per))
+    lo, hi = med - threshold * scale, med + threshold * scale
+    out = _rows_frame(obs, pos)
+    out["value"] = x
+    out["period"] = [P.code[p] for p in per]
+    out["severity"] = severity
+    out["rule"] = rule
+    out["expected"] = [f"between {_fmt(a)} and {_fmt(b)}" for a, b in zip(lo, hi)]
     out["message"] = [
         f"{_fmt(v)} is far from {against} (median {_fmt(md)}, {'MAD' if um else 'mean abs. deviation'} "
         f"{_fmt(ma if um else mn)}, modified z {s:.2f} > {threshold:g})"
-        for v, md, ma, mn, um, s in zip(m["value"], m["median"], m["mad"], m["meanad"], m["_use_mad"], m["_score"])]
+        for v, md, ma, mn, um, s in zip(x, med, mad, meanad, use_mad, score)]
+    classes = {int(c): (k if k != "ytd" else f"ytd{lm}") for c, k, lm in zip(pclass_of, P.kind, P.last)}
     out["details"] = [
         _json({"value": v, "median": md, "mad": ma, "mean_abs_deviation": mn, "scale": "mad" if um else "mean_abs_deviation",
-               "score": s, "threshold": threshold, "lower": a, "upper": b, "n": int(n), "against": against,
-               "period_class": pc})
-        for v, md, ma, mn, um, s, a, b, n, pc in zip(m["value"], m["median"], m["mad"], m["meanad"], m["_use_mad"],
-                                                    m["_score"], lo, hi, m["n"], m["pclass"])]
-    out["_rows"] = [[int(r)] for r in m["_row"]]
+               "score": s, "threshold": threshold, "lower": a, "upper": b, "n": int(k), "against": against,
+               "period_class": classes.get(int(pclass_of[p]))})
+        for v, md, ma, mn, um, s, a, b, k, p in zip(x, med, mad, meanad, use_mad, score, lo, hi, n, per)]
     return out
 
 
@@ -1476,7 +1484,7 @@ def validate(observations: pd.DataFrame, history: pd.DataFrame | None, *, suites
     ``invalid``; ``warning`` loads it flagged; ``info`` only reports."""
     suites_dir = Path(suites_dir)
     cycle = _cycle_of(observations, cycle)
-    f_suites, suite_results, _ = _run_suites(observations, suites_dir=suites_dir, docs_dir=docs_dir,
+    f_suites, suite_results = _run_suites(observations, suites_dir=suites_dir, docs_dir=docs_dir,
                                              submissions=submissions, cycle=cycle)
     if rules is None:
         rp = suites_dir / "rules.yaml"

@@ -10,7 +10,6 @@ import pytest
 from diaphuong import schema
 from diaphuong.periods import parse_period
 from diaphuong.validate import (
-    GX_ROW_LIMIT,  # noqa: F401
     RuleError,
     apply_rules,
     load_rules,
@@ -368,7 +367,8 @@ def test_errored_expectation_is_a_critical_finding(tmp_path):
     obs = frame([("01", "2025-Q3", "grdp_growth", "value", 7.5)], cycle="2025-Q3")
     f, s = run_suites(obs, suites_dir=tmp_path)
     r = one(f, rule="broken.rule")
-    assert r["severity"] == "critical" and "could not be evaluated" in r["message"] and "no_such_column" in r["message"]
+    assert r["severity"] == "critical" and "could not be evaluated" in r["message"]
+    assert "column(s) missing from the observation frame: no_such_column" in r["message"]
     assert s["unsuccessful"].tolist() == [1]
 
 
@@ -396,3 +396,27 @@ def test_the_stage_prints_nothing(capfd, tmp_path):
     validate(obs, None, suites_dir=EXPECTATIONS, docs_dir=tmp_path / "gx")
     out, err = capfd.readouterr()
     assert out == "" and err == ""
+
+
+def test_make_docs_offline_rewrites_known_cdns_and_refuses_unknown(tmp_path):
+    from diaphuong.errors import DiaphuongError
+    from diaphuong.validate import make_docs_offline
+
+    page = tmp_path / "validations" / "s" / "p.html"
+    page.parent.mkdir(parents=True)
+    page.write_text(
+        '<script src="https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js" '
+        'integrity="sha384-x" crossorigin="anonymous"></script>\n'
+        '<link rel="icon" href="../../../static/images/favicon.ico">\n'
+        '<a href="https://greatexpectations.io">GX</a>\n', encoding="utf-8")
+    make_docs_offline(tmp_path)
+    text = page.read_text(encoding="utf-8")
+    assert '<script src="../../static/vendor/bootstrap/4.3.1/js/bootstrap.min.js"></script>' in text
+    assert 'href="../../static/images/favicon.ico"' in text        # depth recomputed
+    assert '<a href="https://greatexpectations.io">' in text        # a link is not a download
+    assert (tmp_path / "static/vendor/bootstrap/4.3.1/js/bootstrap.min.js").exists()
+    page.write_text('<script src="https://cdn.example.org/new.js"></script>', encoding="utf-8")
+    with pytest.raises(DiaphuongError, match="cdn.example.org/new.js"):
+        make_docs_offline(tmp_path)
+    make_docs_offline(tmp_path, strict=False)
+    assert page.read_text(encoding="utf-8") == '<script src="data:,"></script>'
