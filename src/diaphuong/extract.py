@@ -465,7 +465,7 @@ vao tai cac doanh nghiep dia phuong va lai len xuong muc o mot phan ke du uoc
 tham quan den voi tong hop thu tren cho mat tro ve moi xu huong on dinh diem du lich
 nhung trong khi dong thoi nguoi
 truoc dieu kien qua toi dang ghi nhan them nhieu hop khu vuc vuc so gan day
-gom bao
+gom bao nhu sau the
 """.split())
 # ... but never these, which name a sub-component, another subject or a comparison.
 _NOT_FILLER = {"khu", "vuc"}
@@ -535,18 +535,23 @@ def _norm_key(folded: str) -> str:
 
 # ----------------------------------------------------------------------------- provinces
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=4096)
 def _province_names(on: date) -> tuple[re.Pattern | None, dict[str, str]]:
     """Folded names (and variants) of the units valid on ``on`` -> matching pattern + name map."""
-    names: dict[str, str] = {}
     df = provinces_on(on)
     pset = "2025" if on >= date(2025, 7, 1) else "2008"
+    return _province_names_of(tuple((str(r.name_vi), str(r.name_ascii)) for r in df.itertuples()), pset)
+
+
+@lru_cache(maxsize=16)
+def _province_names_of(units_: tuple[tuple[str, str], ...], pset: str) -> tuple[re.Pattern | None, dict[str, str]]:
+    names: dict[str, str] = {}
     prefix = re.compile(r"^(?:tinh|thanh pho)\s+")
-    for row in df.itertuples():
-        for n in (row.name_vi, row.name_ascii):
+    for name_vi, name_ascii in units_:
+        for n in (name_vi, name_ascii):
             k = prefix.sub("", fold(str(n)))
             if k:
-                names.setdefault(k, str(row.name_vi))
+                names.setdefault(k, name_vi)
     path = DATA / "name_variants.csv"
     if path.exists():
         with path.open(encoding="utf-8", newline="") as fh:
@@ -903,9 +908,12 @@ def _route_unit(key: str, num: _Num, head_f: str, sent_f: str) -> tuple[str, flo
 
 
 def _comparator(fs: str, a: int, b: int) -> tuple[str | None, re.Match | None]:
-    """The comparison named in folded text fs[a:b] (just after a number)."""
+    """The comparison named in folded text fs[a:b] (just after a number). A bare month after a
+    number is the figure's period ("132 triệu USD trong tháng 9"), not a comparison."""
     m = _CMP_RE.search(fs, a, b)
     if not m:
+        return None, None
+    if re.match(r"thang\s+(?!truoc|lien)", m.group("what")) and not m.group(0).startswith(("so", "bang")):
         return None, None
     # only if it comes close after the number (a few words)
     gap = fs[a:m.start()].split()
@@ -1073,7 +1081,17 @@ _LIST_ITEM = re.compile(r"\s*(?:[-+•*–]|\d{1,2}[.)]|[a-zđ][.)]|[IVX]{1,4}[.
 # subject, period, status and plan; a cumulative figure ("Tính chung 9 tháng, ...", "Lũy kế ...")
 # keeps the subject only: it names its own period and its own status.
 _STARTS_SUB = re.compile(r"\s*(?:trong\s+do|rieng|cu\s+the|dong\s+thoi|ngoai\s+ra)\b")
-_STARTS_CUM = re.compile(r"\s*(?:tinh\s+chung|luy\s+ke|tinh\s+den|cong\s+don|ca\s+nam|tu\s+dau\s+nam)\b")
+_STARTS_CUM = re.compile(r"\s*(?:tinh\s+chung|luy\s+ke|tinh\s+den|cong\s+don|ca\s+nam|tu\s+dau\s+nam"
+                         r"|(?:tinh\s+)?den\s+ngay|(?:tinh\s+)?den\s+het|het)\b")
+
+
+def _cum_through(p: Period | None) -> str | None:
+    """The months from January to the end of a month report's month ("Lũy kế từ đầu năm đến
+    ngày 20/11, ..." in the November report -> 11 months); None for other reports."""
+    if p is None or p.kind != "month" or p.last_month == 1:
+        return None
+    n = p.last_month
+    return {12: f"{p.year}", 3: f"{p.year}-Q1", 6: f"{p.year}-H1"}.get(n, f"{p.year}-{n}M")
 
 
 def _continuation(fs: str) -> str | None:
@@ -1163,6 +1181,7 @@ def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: st
     period_out = period
     main_period: str | None = None
     list_subject = ctx.topic
+    pending_cmp: str | None = None  # a comparison named by a clause of its own, for the next clause
     fam_dropped: str | None = "grdp" if ctx.grdp_para else None
     for seg_start, seg_end, in_paren in segs:
         seg_nums = [n for n in numbers if seg_start <= n.start < seg_end]
@@ -1207,6 +1226,9 @@ def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: st
                 e_ = tail.end() if tail else cb.end()
                 plain = plain[:cb.start()] + " " * (e_ - cb.start()) + plain[e_:]
                 last_pct_cmp = "plan"
+            lead_cmp = _CMP_RE.match(plain, len(plain) - len(plain.lstrip()))
+            if lead_cmp is not None and plain.lstrip().startswith("so ") and num is None:
+                pending_cmp = _cmp_kind(lead_cmp.group("what"))
             plan_here = bool(_PLAN_RE.search(plain))
             national = bool(_NATIONAL_RE.search(plain))
             if plan_here and (num is not None or not any(n.start < pos for n in numbers)):
@@ -1277,7 +1299,11 @@ def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: st
                     pass
                 if vm is None or vm.group("v") not in ("tang", "giam", "dat", "bang", "vuot", "chiem"):
                     before = fs[max(0, seg_start - 30):seg_start].rstrip(" (")
-                    bv = _VERB_BEFORE_PAREN.search(before)
+                    bv = None
+                    for bv in re.finditer(r"\b(?P<v>tang|giam)\b", before):
+                        pass
+                    if bv is not None and not _head_ok(_tokens(before[bv.end():])):
+                        bv = None
                     if not bv:
                         pos = cmp_end.get(num.start, num.unit_end)
                         continue
@@ -1296,10 +1322,15 @@ def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: st
                     subject, postfix = pk, True
                     if _FAMILY_OF.get(pk):
                         family = _FAMILY_OF[pk]
+            fig_period = period
+            for ps, pe, code in periods:
+                if num.unit_end <= ps <= num.unit_end + 12 and _PERIOD_AFTER.fullmatch(fs, num.unit_end, ps):
+                    fig_period = code
+                    break
             status_here = _status_of(fs, num.start, status_inh, status_found)
-            fig = _figure(num, subject, family, fs, sent, pos, seg_end, numbers, period,
+            fig = _figure(num, subject, family, fs, sent, pos, seg_end, numbers, fig_period,
                           status_here, plan_mode, doc, last_pct_cmp, postfix=postfix, fs_cmp=fs_np,
-                          verb_override=verb_override)
+                          verb_override=verb_override, pending_cmp=pending_cmp)
             if fig is not None:
                 fig.province = province
                 figs.append(fig)
@@ -1310,6 +1341,8 @@ def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: st
             pos = cmp_end.get(num.start, num.unit_end)
             if post:
                 pos = max(pos, post[0].end)
+        if seg_nums:
+            pending_cmp = None
 
     ctx.subject = subject
     ctx.family = family
@@ -1327,7 +1360,7 @@ def _figure(num: _Num, subject: str | None, family: str | None, fs: str, sent: s
             seg_start: int, seg_end: int, numbers: list[_Num], period: str | None,
             status: str | None, plan_mode: bool, doc: "_Doc", last_pct_cmp: str | None,
             postfix: bool = False, fs_cmp: str | None = None,
-            verb_override: str | None = None) -> _Fig | None:
+            verb_override: str | None = None, pending_cmp: str | None = None) -> _Fig | None:
     if subject is None or not num.has_unit or num.unit is None:
         return None
     if plan_mode:
@@ -1351,6 +1384,8 @@ def _figure(num: _Num, subject: str | None, family: str | None, fs: str, sent: s
                 c2 = m
         if c2 is not None:
             cmp_kind = _cmp_kind(c2.group("what"))
+    if cmp_kind is None and pending_cmp is not None:
+        cmp_kind = pending_cmp
     if cmp_kind is None and num.unit == "pct" and verb in ("dat", "bang") and last_pct_cmp == "plan":
         cmp_kind = "plan"  # "đạt 51,6% so với nghị quyết ...; thu nội địa ..., đạt 50,3%"
     head = fs[seg_start:num.start]
@@ -1527,7 +1562,7 @@ def _figure(num: _Num, subject: str | None, family: str | None, fs: str, sent: s
     return _mk(k, "value", value, ind.unit, num, status, period, flags)
 
 
-_VERB_BEFORE_PAREN = re.compile(r"\b(?P<v>tang|giam)(?:\s+(?:manh|nhe|nhieu|sau|it|khoang|hon|gan))*\s*$")
+_PERIOD_AFTER = re.compile(r"\s*(?:(?:trong|cua|rieng)\s+)?")
 _CMP_BEFORE = re.compile(r"(?:^|[,;:(]|\b(?:va|con))\s*so(?:\s+voi)?\s+(?:ke\s+hoach|kh|du\s+toan|chi\s+tieu"
                          r"|nghi\s+quyet|muc\s+tieu)\b")
 _PAREN_REMARK = re.compile(r"\([^()]{0,80}\)")
@@ -1679,7 +1714,7 @@ def extract_text(text: str, *, province: ProvinceRef | None = None, period: str 
             in_list = plan_heading and _LIST_ITEM.match(sent) is not None
             plan_heading = in_list
             ctx = _Ctx(family=fam if keep else None, subject=ctx.subject if cont else None,
-                       period=ctx.period if (keep and cont != "cum") else None,
+                       period=(ctx.period if keep else None) if cont != "cum" else _cum_through(doc_period),
                        status=ctx.status if cont == "sub" else None, plan_list=in_list, topic=ctx.topic)
             last_para = para
             lead = ctx.period
@@ -1692,7 +1727,7 @@ def extract_text(text: str, *, province: ProvinceRef | None = None, period: str 
                        province=ctx.province, plan=False, plan_list=ctx.plan_list, topic=ctx.topic,
                        grdp_para=ctx.grdp_para)
         elif cont == "cum":
-            ctx = _Ctx(family=ctx.family, subject=ctx.subject, status=None, period=None,
+            ctx = _Ctx(family=ctx.family, subject=ctx.subject, status=None, period=_cum_through(doc_period),
                        province=ctx.province, plan=False, plan_list=ctx.plan_list, topic=ctx.topic,
                        grdp_para=ctx.grdp_para)
         figs = _sentence_figures(sent, fs, ctx, doc, cont)
@@ -1739,14 +1774,30 @@ def extract_text(text: str, *, province: ProvinceRef | None = None, period: str 
             })
     if not rows:
         return empty_frame("observation")
-    df = pd.DataFrame(rows)
     # one figure per (period, province, indicator, measure): the first statement wins, but a
     # stand-in (the urban unemployment rate) gives way to the figure itself
-    stand_in = df["flag"].fillna("").str.contains("urban_rate")
-    df = df.assign(_stand_in=stand_in).sort_values("_stand_in", kind="stable")
-    df = df.drop_duplicates(["period", "province_code", "indicator", "measure"], keep="first")
-    df = df.sort_index().drop(columns="_stand_in")
-    return conform(df, "observation")
+    keep: dict[tuple, int] = {}
+    for i, r in enumerate(rows):
+        k = (r["period"], r["province_code"], r["indicator"], r["measure"])
+        j = keep.get(k)
+        if j is None or ("urban_rate" in (rows[j]["flag"] or "") and "urban_rate" not in (r["flag"] or "")):
+            keep[k] = i
+    return _observation_frame([rows[i] for i in sorted(keep.values())])
+
+
+@lru_cache(maxsize=1)
+def _observation_dtypes() -> dict[str, object]:
+    return dict(empty_frame("observation").dtypes)
+
+
+def _observation_frame(rows: list[dict]) -> pd.DataFrame:
+    """The rows as an ``observation`` frame: the columns and dtypes of ``schema.conform`` (a test
+    checks that conform leaves it unchanged), built column by column (conform costs ~20 ms a call)."""
+    cols = {}
+    for name, dtype in _observation_dtypes().items():
+        vals = [r.get(name) for r in rows]
+        cols[name] = pd.array(vals, dtype=dtype)
+    return pd.DataFrame(cols)
 
 
 # ----------------------------------------------------------------------------- files

@@ -52,9 +52,27 @@ def _fold_char(c: str) -> str:
     return base.lower()
 
 
-def _fold(text: str) -> tuple[str, list[int]]:
+class _FoldTable(dict):
+    """str.translate table of :func:`_fold_char` (one character out for one in)."""
+
+    def __missing__(self, code: int) -> str:
+        c = chr(code)
+        out = c.lower() if c.isascii() else _fold_char(c)
+        if len(out) != 1:
+            out = c
+        self[code] = out
+        return out
+
+
+_FOLD_TABLE = _FoldTable()
+_COMBINING = re.compile(r"[\u0300-\u036f]")
+
+
+def _fold(text: str) -> tuple[str, list[int] | range]:
     """Lower case, diacritics dropped except the breve of 'ă'; returns the folded text and, for
     each folded character, its index in ``text`` (combining marks are dropped)."""
+    if not _COMBINING.search(text):  # precomposed text: one character for one, same offsets
+        return text.translate(_FOLD_TABLE), range(len(text))
     out: list[str] = []
     idx: list[int] = []
     for i, c in enumerate(text):
