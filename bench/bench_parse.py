@@ -54,7 +54,7 @@ def _vi(x: float) -> str:
 def make_file(path: Path, rnd: random.Random, prov_name: str, variant: int) -> None:
     cat = indicators()
     U = units()
-    wb = xlsxwriter.Workbook(str(path))
+    wb = xlsxwriter.Workbook(str(path), {"in_memory": True})
     ws = wb.add_worksheet("Bieu_01")
     num = wb.add_format({"num_format": "#,##0.0#"})
     ws.write(0, 0, "BÁO CÁO MỘT SỐ CHỈ TIÊU KINH TẾ - XÃ HỘI CHỦ YẾU")

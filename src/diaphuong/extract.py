@@ -277,6 +277,10 @@ _EXTRA_ALIASES: dict[str, str | None] = {
     "tỷ lệ thất nghiệp của lực lượng lao động trong độ tuổi khu vực nông thôn": None,
     "tỷ lệ thất nghiệp khu vực nông thôn": None,
     # budget wording of the statistics offices
+    "thu cân đối ngân sách nhà nước": "budget_revenue", "tổng thu cân đối ngân sách nhà nước": "budget_revenue",
+    "thu cân đối NSNN": "budget_revenue", "tổng thu cân đối": "budget_revenue",
+    "thu cân đối ngân sách địa phương": "budget_revenue_local",
+    "thu ngân sách địa phương được hưởng": "budget_revenue_local",
     "tổng chi ngân sách nhà nước": "budget_expenditure", "tổng chi ngân sách địa phương": "budget_expenditure",
 }
 
@@ -1157,7 +1161,10 @@ def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: st
         nxt = numbers[i + 1].start if i + 1 < len(numbers) else len(fs)
         m = _CMP_RE.search(fs, n.unit_end, nxt)
         end = n.unit_end
-        if m and len(fs[n.unit_end:m.start()].split()) <= 4:
+        ve = _VE_RE.match(fs, n.unit_end)  # "tăng 1,4% về giấy phép và giảm 13,6% về vốn"
+        if ve:
+            end = ve.end()
+        if m and len(fs[end:m.start()].split()) <= 4:
             t = _CMP_TAIL.match(fs, m.end())
             end = t.end() if t else m.end()
         cmp_end[n.start] = end
@@ -1276,7 +1283,7 @@ def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: st
                         "grdp" if re.search(r"\btang\s+truong\b|\bmuc\s+tang\b", plain) else None)
                     if lsub is not None:
                         prov_led = True
-                        subject = lsub
+                        subject = list_subject = lsub
                         family = _FAMILY_OF.get(lsub, family)
                         for vm_ in _VERB_RE.finditer(fs, 0, num.start):
                             verb_override = " ".join(vm_.group("v").split())
@@ -1311,7 +1318,8 @@ def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: st
             # postfix subject: "có 500 doanh nghiệp thành lập mới", "cấp mới 6 dự án FDI"
             post = [h for h in hits if num.end <= h.start <= num.unit_end + 1 and h.start < seg_end]
             postfix = False
-            if post:
+            post_whole = post and num.unit == "pct"  # "chiếm 63,4% tổng thu cân đối": the whole, not a subject
+            if post and not post_whole:
                 pk = post[0].key
                 if pk is None and fs.startswith("von dau tu cong", post[0].start) \
                         and re.search(r"\bgiai\s+ngan\b", fs[pos:num.start]):
@@ -1386,9 +1394,12 @@ def _figure(num: _Num, subject: str | None, family: str | None, fs: str, sent: s
             cmp_kind = _cmp_kind(c2.group("what"))
     if cmp_kind is None and pending_cmp is not None:
         cmp_kind = pending_cmp
-    if cmp_kind is None and num.unit == "pct" and verb in ("dat", "bang") and last_pct_cmp == "plan":
+    if cmp_kind is None and num.unit == "pct" and verb in ("dat", "bang") and last_pct_cmp == "plan" \
+            and subject not in _GROWTH_KEYS and subject not in _LEVEL_PCT_KEYS:
         cmp_kind = "plan"  # "đạt 51,6% so với nghị quyết ...; thu nội địa ..., đạt 50,3%"
     head = fs[seg_start:num.start]
+    if _SPAN_RE.search(fs, 0, num.start):
+        return None  # "trong 4 ngày nghỉ lễ ...": a span of days, not the report's period
     fsc = fs_cmp if fs_cmp is not None else fs  # province names blanked ("Vũng Tàu" is no "vùng")
     if _COMPARATIVE_RE.search(fsc[seg_start:num.start]) or _COMPARATIVE_RE.search(fsc[num.unit_end:nxt][:40]):
         return None
@@ -1400,7 +1411,8 @@ def _figure(num: _Num, subject: str | None, family: str | None, fs: str, sent: s
             return None
     after = fs[num.unit_end:nxt]
     # "về số vốn đăng ký" / "về số doanh nghiệp" picks the family member
-    vm2 = re.search(r"\bve\s+(?:so\s+)?(?P<w>von|doanh\s+nghiep|dn|du\s+an|luot\s+khach|luot|khach|doanh\s+thu|so\s+luong)", after)
+    vm2 = re.search(r"\bve\s+(?:so\s+)?(?P<w>von|doanh\s+nghiep|dn|du\s+an|luot\s+khach|luot|khach|doanh\s+thu"
+                    r"|so\s+luong|giay\s+phep)", after)
     if vm2 and family in ("ent", "fdi", "tour"):
         w = vm2.group("w")
         pick = {"ent": ("new_enterprises_capital", "new_enterprises"),
@@ -1522,6 +1534,9 @@ def _figure(num: _Num, subject: str | None, family: str | None, fs: str, sent: s
             return None
         if verb in ("tang", "giam", "tang truong", "tang truong am"):
             if cmp_kind in (None, "yoy"):
+                if key == "grdp_constant_prices":
+                    # the change of GRDP at constant prices is the growth rate
+                    return _mk("grdp_growth", "value", sign * value, "pct", num, status, period, flags)
                 return _mk(key, "yoy_pct", sign * value, "pct", num, status, period, flags)
             if cmp_kind == "mom":
                 return _mk(key, "mom_pct", sign * value, "pct", num, status, period, flags)
@@ -1562,15 +1577,21 @@ def _figure(num: _Num, subject: str | None, family: str | None, fs: str, sent: s
     return _mk(k, "value", value, ind.unit, num, status, period, flags)
 
 
+_VE_RE = re.compile(r"\s*ve\s+(?:so\s+)?(?:von(?:\s+dang\s+ky)?|doanh\s+nghiep|dn|giay\s+phep|du\s+an|lao\s+dong"
+                    r"|luot\s+khach|luot|khach|doanh\s+thu|so\s+luong)\b")
+_SPAN_RE = re.compile(r"\btrong\s+(?:\d+\s+ngay|(?:cac\s+|nhung\s+)?ngay\s+(?:nghi|le|tet)|ky\s+nghi|dip\s+(?:le|tet|nghi)"
+                      r"|\d+\s+tuan|tuan\s+le)\b|\b\d+\s+ngay\s+(?:nghi|le|tet)\b")
 _PERIOD_AFTER = re.compile(r"\s*(?:(?:trong|cua|rieng)\s+)?")
 _CMP_BEFORE = re.compile(r"(?:^|[,;:(]|\b(?:va|con))\s*so(?:\s+voi)?\s+(?:ke\s+hoach|kh|du\s+toan|chi\s+tieu"
                          r"|nghi\s+quyet|muc\s+tieu)\b")
 _PAREN_REMARK = re.compile(r"\([^()]{0,80}\)")
-_EXCLUDES = re.compile(r"\b(?:tru|khong\s+ke|khong\s+tinh|loai\s+tru|ngoai\s+tru|chi\s+tinh|rieng)\b")
+_EXCLUDES = re.compile(r"\b(?:dau\s+tho|dau\s+khi|khi\s+dot|chi\s+tinh|rieng)\b")
 _LIST_WORDS = {"gom", "muc", "dan", "dau", "cung", "sau", "chi", "con", "lan", "luot", "la", "lien"}
 _PREFIX_SUBJECTS = [
     # "thành lập mới 415 doanh nghiệp", "đăng ký thành lập mới 1.020 doanh nghiệp"
-    (re.compile(r"\bthanh\s+lap\s+moi(?:\s+(?:duoc|dat))?\s*$"), "enterprises", "new_enterprises"),
+    (re.compile(r"\b(?:thanh\s+lap\s+moi|cap\s+phep(?:\s+thanh\s+lap)?(?:\s+moi)?|cap\s+giay\s+chung\s+nhan"
+                r"(?:\s+dang\s+ky)?(?:\s+doanh\s+nghiep)?(?:\s+cho)?)(?:\s+(?:duoc|dat|cho))?\s*$"),
+     "enterprises", "new_enterprises"),
     (re.compile(r"\b(?:thu\s+hut|cap\s+moi|cap\s+phep\s+moi)(?:\s+(?:duoc|them))?\s*$"), "projects", None),
 ]
 

@@ -79,7 +79,7 @@ def write_template(path: Path, cycle: str, province_code: str | None = None, *,
 
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
-                                         "strings_to_urls": False})
+                                         "strings_to_urls": False, "in_memory": True})
     created = datetime(when.year, when.month, when.day)
     wb.set_properties({"title": spec["title"], "author": "diaphuong", "created": created,
                        "comments": f"template {spec['version']}; cycle {period.code}"})

@@ -87,3 +87,20 @@ def test_injected_strings_do_not_execute(tmp_path):
     no_csp = tmp_path / "no_csp.html"
     no_csp.write_text(re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", raw), encoding="utf-8")
     assert html_attr(dump_dom(no_csp), "data-pwned") in ("script", "img", "close")
+
+
+def test_sample_cycle_report_from_the_flow_renders(sample_warehouse):
+    """The report the flow wrote for the bundled sample cycle, opened in Chromium."""
+    wh, _, _ = sample_warehouse
+    page = wh / "reports" / "2025-H2" / "index.html"
+    dom = dump_dom(page, selftest=True)
+    assert html_attr(dom, "data-ready") == "1"
+    assert html_attr(dom, "data-js-errors") == ""
+    assert html_attr(dom, "data-csp-violations") is None
+    grid = dom[dom.index('<table id="grid">'):]
+    assert grid[:grid.index("</table>")].count("<tr") == 2 + 34
+    for ident in ("scorecard", "findings", "chronic", "conflicts", "changes"):
+        assert f'id="{ident}"' in dom, ident
+    assert "Bieu_01!" in dom  # a finding's source cell
+    OUT.mkdir(parents=True, exist_ok=True)
+    assert screenshot(page, OUT / "sample_2025-H2.png").stat().st_size > 10_000

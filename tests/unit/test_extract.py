@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -20,6 +21,7 @@ from diaphuong.schema import TABLES
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "reports"
 CASES = yaml.safe_load((FIX / "cases.yaml").read_text(encoding="utf-8"))
 HOLDOUT = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted((FIX / "holdout").glob("*.yaml"))]
+REAL = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted((FIX / "real_patterns").glob("*.yaml"))]
 
 
 def _run(case: dict):
@@ -70,6 +72,19 @@ def test_precision_recall_over_development_set():
     tp, fp, fn = _score(CASES)
     precision, recall = tp / (tp + fp), tp / (tp + fn)
     print(f"\ndev set: {len(CASES)} texts, tp={tp} fp={fp} fn={fn}, "
+          f"precision={precision:.3f} recall={recall:.3f}")
+    assert precision >= 0.95
+    assert recall >= 0.85
+
+
+def test_real_pattern_set_meets_the_bar():
+    """Texts written after real report phrasings the first extractor missed (see its README)."""
+    assert len(REAL) >= 20
+    assert len({c["id"] for c in REAL}) == len(REAL)
+    assert sum(1 for c in REAL if not c["expected"]) >= 2
+    tp, fp, fn = _score(REAL)
+    precision, recall = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
+    print(f"\nreal patterns: {len(REAL)} texts, tp={tp} fp={fp} fn={fn}, "
           f"precision={precision:.3f} recall={recall:.3f}")
     assert precision >= 0.95
     assert recall >= 0.85
@@ -223,3 +238,122 @@ def test_extract_paths_walks_folders_and_collects_errors(tmp_path):
     df = extract_paths([tmp_path], province="Gia Lai", period="2024-H1")
     assert df["value"].tolist() == [2000.0]
     assert [Path(f).name for f, _ in df.attrs["errors"]] == ["bad.pdf"]
+
+
+# ----------------------------------------------------------------------------- real phrasings
+
+
+def _triples(df):
+    return sorted((r.indicator, r.measure, round(float(r.value), 3), r.period) for r in df.itertuples())
+
+
+def test_province_lists_in_parentheses_and_without_tinh():
+    text = ("Về tăng trưởng GRDP, có 6 địa phương tăng trên 10% gồm: Quảng Ninh (11,61%), Hải Phòng (11,52%).\n"
+            "Một số địa phương tăng thấp. Cụ thể, Cao Bằng tăng trưởng 6,57%; Điện Biên 6,71%.")
+    df = extract_text(text, period="2025-9M")
+    assert sorted(zip(df["province_code"], df["value"])) == [
+        ("04", 6.57), ("11", 6.71), ("22", 11.61), ("31", 11.52)]
+    assert set(df["indicator"]) == {"grdp_growth"}
+
+
+def test_threshold_and_counts_of_provinces_are_not_figures():
+    assert extract_text("Có 16/34 địa phương tăng trưởng GRDP từ 8% trở lên.", period="2025-9M").empty
+
+
+def test_sub_period_does_not_run_on_and_cumulative_sentence_has_its_own_status():
+    text = ("GRDP 9 tháng ước tăng 6,38% so với cùng kỳ; trong đó quý III ước tăng 6,9%. Khu vực dịch vụ "
+            "tăng 7,4%.\nTổng mức bán lẻ hàng hóa tháng 9 ước đạt 14.320 tỷ đồng. Tính chung 9 tháng, "
+            "tổng mức bán lẻ hàng hóa đạt 126.540 tỷ đồng.")
+    df = extract_text(text, period="2024-9M")
+    got = {(r.indicator, r.value): (r.period, r.status) for r in df.itertuples()}
+    assert got[("grdp_growth", 6.9)] == ("2024-Q3", "E")
+    assert got[("grdp_growth_services", 7.4)] == ("2024-9M", "A")
+    assert got[("retail_sales", 14320.0)] == ("2024-09", "E")
+    assert got[("retail_sales", 126540.0)] == ("2024-9M", "A")
+
+
+def test_parenthesised_sub_periods_and_roman_quarter_before_a_comma():
+    text = ("GRDP 9 tháng tăng 12,3% (sơ bộ quý I tăng 12,9%; ước tính quý III tăng 13,2%). Trong đó, khu vực "
+            "dịch vụ tăng 8,2%.\nTrong quý I, kim ngạch xuất khẩu đạt 305 triệu USD.")
+    df = extract_text(text, period="2024-9M")
+    assert ("grdp_growth_services", "value", 8.2, "2024-9M") in _triples(df)
+    assert ("grdp_growth", "value", 12.9, "2024-Q1") in _triples(df)
+    assert ("export_value", "value", 305.0, "2024-Q1") in _triples(df)
+
+
+def test_hard_wrapped_pdf_lines_are_one_paragraph():
+    line = "Tổng thu ngân sách nhà nước trên địa bàn 6 tháng cuối năm 2025 ước đạt 20.232,8 tỷ"
+    text = "\n".join([line, "đồng, bằng 58,1% dự toán Hội đồng nhân dân tỉnh giao, tăng 6,85% so với cùng kỳ;",
+                      "trong đó thu nội địa 18,47 nghìn tỷ đồng."] + ["Văn bản điền đầy một dòng in của trang PDF."] * 5)
+    df = extract_text(text, period="2025-H2")
+    assert _triples(df) == [("budget_revenue", "pct_of_plan", 58.1, "2025-H2"),
+                            ("budget_revenue", "value", 20232.8, "2025-H2"),
+                            ("budget_revenue", "yoy_pct", 6.85, "2025-H2"),
+                            ("budget_revenue_domestic", "value", 18470.0, "2025-H2")]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Thu hút đầu tư trực tiếp nước ngoài: cấp mới 8 dự án, tổng vốn đăng ký 145,8 triệu USD.",
+     [("fdi_projects", "value", 8.0), ("fdi_registered_capital", "value", 145.8)]),
+    ("Thu hút đầu tư trực tiếp nước ngoài (FDI) được chín dự án, tổng vốn đầu tư 33,4 triệu USD.",
+     [("fdi_projects", "value", 9.0), ("fdi_registered_capital", "value", 33.4)]),
+    ("Tỉnh thu hút đầu tư trong nước được 71 dự án với tổng vốn đăng ký 4.850 tỉ đồng.", []),
+    ("Toàn tỉnh thành lập mới 415 doanh nghiệp, đạt 51,9% kế hoạch năm.",
+     [("new_enterprises", "pct_of_plan", 51.9), ("new_enterprises", "value", 415.0)]),
+    ("Toàn tỉnh đã giải ngân được 2.105,7 tỷ đồng vốn đầu tư công.",
+     [("public_investment_disbursed", "value", 2105.7)]),
+    ("So với kế hoạch Thủ tướng Chính phủ giao (8.460 tỷ đồng), tỷ lệ giải ngân đạt 24,9%.",
+     [("public_investment_disbursed", "pct_of_plan", 24.9)]),
+    ("Quy mô GRDP theo giá hiện hành đạt 159,01 nghìn tỷ đồng; theo giá so sánh đạt 104,61 nghìn tỷ đồng.",
+     [("grdp_constant_prices", "value", 104610.0), ("grdp_current_prices", "value", 159010.0)]),
+    ("Toàn tỉnh còn 9.512 hộ nghèo, chiếm tỷ lệ 3,1%; hộ cận nghèo là 6.880 hộ, chiếm tỷ lệ 2,25%.",
+     [("poverty_rate", "value", 3.1)]),
+    ("Thu ngân sách vượt 4% so với dự toán HĐND tỉnh giao.", [("budget_revenue", "pct_of_plan", 104.0)]),
+    ("GRDP theo giá so sánh ước đạt 126,484 tỷ đồng, so với cùng kỳ giảm nhiều (-9,28%).",
+     [("grdp_constant_prices", "value", 126484.0), ("grdp_growth", "value", -9.28)]),
+    ("So với tháng cùng kỳ năm 2023, chỉ số giá tiêu dùng tháng 4 tăng 3,48%.", [("cpi_yoy", "value", 3.48)]),
+    ("Chỉ số giá tiêu dùng tháng Chín tăng 0,29% so với tháng Tám.", [("cpi_mom", "value", 0.29)]),
+    ("Trong 6 tháng, đã giải quyết việc làm mới cho 24.850 lượt lao động.", [("jobs_created", "value", 24850.0)]),
+])
+def test_real_phrasings(text, expected):
+    df = extract_text(text, period="2024-H1" if "tháng 4" not in text and "Chín" not in text else
+                      ("2024-04" if "tháng 4" in text else "2024-09"))
+    assert sorted((r.indicator, r.measure, round(float(r.value), 3)) for r in df.itertuples()) == expected
+
+
+def test_urban_unemployment_rate_stands_in_only_when_alone():
+    alone = extract_text("Tỷ lệ thất nghiệp khu vực thành thị ước khoảng 2,9%.", period="2023")
+    assert alone["value"].tolist() == [2.9] and alone["flag"].tolist() == ["urban_rate"]
+    both = extract_text("Tỷ lệ thất nghiệp khu vực thành thị là 3,4%. Tỷ lệ thất nghiệp chung là 2,85%.",
+                        period="2023")
+    assert both["value"].tolist() == [2.85]
+
+
+def test_a_list_under_a_heading_of_targets_gives_nothing():
+    text = ("Các chỉ tiêu kinh tế - xã hội chủ yếu năm 2018 như sau:\n"
+            "1. Tăng trưởng kinh tế (GRDP) từ 7,5% đến 8%.\n"
+            "2. Kim ngạch nhập khẩu hàng hóa 410 triệu USD.\n")
+    assert extract_text(text, period="2018").empty
+    results = "Kết quả các chỉ tiêu của ngành 9 tháng: giá trị xuất khẩu ước đạt 18,7 tỷ USD, tăng 8,4%."
+    assert _triples(extract_text(results, period="2018-9M")) == [
+        ("export_value", "value", 18700.0, "2018-9M"), ("export_value", "yoy_pct", 8.4, "2018-9M")]
+
+
+def test_period_named_right_after_the_figure():
+    text = ("Kim ngạch xuất khẩu đạt gần 132 triệu USD trong tháng 9 đã nâng giá trị xuất khẩu 9 tháng lên "
+            "1.096 triệu USD.")
+    assert _triples(extract_text(text, period="2019-9M")) == [
+        ("export_value", "value", 132.0, "2019-09"), ("export_value", "value", 1096.0, "2019-9M")]
+
+
+def test_cumulative_sentence_without_a_period_runs_to_the_report_month():
+    df = extract_text("Lũy kế từ đầu năm đến ngày 20/11, tỉnh thu hút 38 dự án đầu tư trực tiếp nước ngoài.",
+                      period="2024-11")
+    assert _triples(df) == [("fdi_projects", "value", 38.0, "2024-11M")]
+
+
+def test_frame_is_what_conform_gives():
+    from diaphuong.schema import conform
+
+    df = extract_text(TEXT + " Tỷ lệ thất nghiệp khu vực thành thị là 3%.", period="2024-H1")
+    pd.testing.assert_frame_equal(df, conform(df, "observation"))
