@@ -33,4 +33,4 @@ clean-warehouse:
 	rm -rf data/warehouse/diaphuong.duckdb data/warehouse/diaphuong.duckdb.wal data/warehouse/parquet data/warehouse/reports data/warehouse/logs
 
 docs: $(STAMP)
-	@$(BIN)/python -m diaphuong.docs_queries data/warehouse/diaphuong.duckdb docs/queries.md
+	@$(BIN)/python -m diaphuong.docs_queries docs/queries.md data/raw

@@ -3,10 +3,13 @@ plain function of ``diaphuong.pipeline``. No logic lives here."""
 from __future__ import annotations
 
 import os
+from contextlib import ExitStack, contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Iterator
 
 from prefect import flow, task, unmapped
+from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
@@ -14,7 +17,8 @@ from prefect.runtime import flow_run
 
 from diaphuong import pipeline
 from diaphuong.ingest.discover import discover_cycles
-from diaphuong.runlog import LOGGER, run_log, stage
+from diaphuong.errors import DiaphuongError, WarehouseLocked
+from diaphuong.runlog import LOGGER, StageFailed, file_progress, run_log, stage, stage_failed
 from diaphuong.schedule import cycles_due
 from diaphuong.settings import Settings, load_settings
 from diaphuong.warehouse import write_lock
@@ -27,7 +31,8 @@ def plan(settings: Settings, cycle: str, parameters: dict) -> pipeline.CyclePlan
 @task(name="read-file", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1,
       task_run_name="read {f[path]}")
 def read_file(cache_dir: Path, raw_dir: Path, cycle: str, f: dict, cal) -> pipeline.FileResult:
-    """Parse a spreadsheet or extract a report text (retried on transient I/O errors)."""
+    """Parse a spreadsheet or extract a report text, or reuse the cached result for the same bytes
+    (retried on transient I/O errors)."""
     return pipeline.cached_file_result(cache_dir, raw_dir, cycle, f, cal)
 
 
@@ -61,9 +66,46 @@ def report(settings: Settings, cycle: str) -> Path:
     return pipeline.write_outputs(settings, cycle)
 
 
+@contextmanager
+def _stage(timer: pipeline.Timer, cycle: str, name: str) -> Iterator[None]:
+    """Time a stage; any error becomes a :class:`StageFailed` that names the cycle and stage."""
+    with timer.stage(name):
+        try:
+            yield
+        except StageFailed:
+            raise
+        except Exception as e:  # noqa: BLE001 - re-raised with the stage named
+            raise StageFailed(cycle, name, e) from e
+
+
+def parse_files(settings: Settings, p: pipeline.CyclePlan) -> tuple[list[pipeline.FileResult], int]:
+    """One ``read-file`` task per file on the flow's task runner (threads, or Dask workers); the
+    results in the plan's file order and how many came from the per-file cache. Every file is
+    tried; then a failure names each file that failed (after its retries)."""
+    files = p.files.to_dict("records")
+    cached = sum(pipeline._cache_path(settings.cache_dir, p.cycle, f).exists() for f in files)
+    futures = read_file.map(unmapped(settings.cache_dir), unmapped(settings.raw_dir), unmapped(p.cycle), files,
+                            unmapped(p.calendar))
+    advance, done = file_progress(f"{p.cycle} parse", len(files))
+    try:
+        for _ in as_completed(list(futures)):
+            advance(1)
+    finally:
+        done()
+    results, failed = [], []
+    for f, fut in zip(files, futures):
+        try:
+            results.append(fut.result())
+        except Exception as e:  # noqa: BLE001 - collected, then raised naming every file
+            failed.append((f["path"], f"{type(e).__name__}: {e}"))
+    if failed:
+        raise StageFailed(p.cycle, "parse", failed[0][1], files=failed)
+    return results, cached
+
+
 def process_cycle(settings: Settings, cycle: str, parameters: dict) -> dict:
     timer = pipeline.Timer()
-    with timer.stage("plan"):
+    with _stage(timer, cycle, "plan"):
         p = plan(settings, cycle, parameters)
     stage(cycle, "plan", timer.timings["plan"], files=len(p.files), run=p.run_id)
     if pipeline.already_loaded(settings, p):
@@ -71,33 +113,30 @@ def process_cycle(settings: Settings, cycle: str, parameters: dict) -> dict:
         row["timings"], row["skipped"] = timer.timings, True
         stage(cycle, "skipped", 0.0, note="same inputs as run " + p.run_id)
         return row
-    files = p.files.to_dict("records")
-    with timer.stage("parse"):
-        futures = read_file.map(unmapped(settings.cache_dir), unmapped(settings.raw_dir), unmapped(cycle), files,
-                                unmapped(p.calendar))
-        results = [r.result() for r in futures]
-    stage(cycle, "parse", timer.timings["parse"], files=len(results),
-          quarantined=sum(r.submission["outcome"] == "quarantined" for r in results))
-    with timer.stage("assemble"):
+    with _stage(timer, cycle, "parse"):
+        results, cached = parse_files(settings, p)
+    stage(cycle, "parse", timer.timings["parse"], files=len(results), read=len(results) - cached,
+          from_cache=cached, quarantined=sum(r.submission["outcome"] == "quarantined" for r in results))
+    with _stage(timer, cycle, "assemble"):
         asm = assemble(cycle, results, p.inbox_errors)
     stage(cycle, "assemble", timer.timings["assemble"], observations=len(asm.observations),
           superseded=len(asm.observations_superseded), quarantine_rows=len(asm.quarantine))
-    with timer.stage("completeness"):
+    with _stage(timer, cycle, "completeness"):
         chk = completeness(p, asm)
     stage(cycle, "completeness", timer.timings["completeness"], status_rows=len(chk.reporting_status),
           findings=len(chk.findings))
-    with timer.stage("validate"):
+    with _stage(timer, cycle, "validate"):
         val = validate(settings, p, asm)
     stage(cycle, "validate", timer.timings["validate"], findings=len(val.findings), suites=len(val.suite_results))
-    batch = pipeline.build_batch(p, asm, chk, val, timer.timings)
-    with timer.stage("load"):
+    with _stage(timer, cycle, "load"):
+        batch = pipeline.build_batch(p, asm, chk, val, timer.timings)
         loaded = load(settings, batch)
     stage(cycle, "load", timer.timings["load"], inserted=loaded.get("observation_inserted", 0),
           superseded=loaded.get("observation_superseded", 0))
-    with timer.stage("export"):
+    with _stage(timer, cycle, "export"):
         export(settings)
     stage(cycle, "export", timer.timings["export"], tables=len(batch.frames) + 1)
-    with timer.stage("report"):
+    with _stage(timer, cycle, "report"):
         report_path = report(settings, cycle)
     stage(cycle, "report", timer.timings["report"], report=str(report_path))
     row = pipeline.summary_row(cycle, batch.frames["completeness"], loaded, batch.frames["finding"],
@@ -117,6 +156,8 @@ def reporting_cycle(cycle: str | None = None, kind: str | None = None, today: st
     """Process one cycle, the cycles of a kind that are due (scheduled runs: ``kind`` and
     optionally ``today``), or every cycle under the raw tree, into the warehouse and its reports."""
     settings = load_settings(raw_dir=raw_dir, warehouse_dir=warehouse_dir)
+    # absolute paths: Great Expectations' Data Docs and Dask workers need them
+    settings = settings.with_(raw_dir=settings.raw_dir.resolve(), warehouse_dir=settings.warehouse_dir.resolve())
     if cycle:
         cycles = [cycle]
     elif kind:
@@ -125,18 +166,58 @@ def reporting_cycle(cycle: str | None = None, kind: str | None = None, today: st
         cycles = discover_cycles(settings.raw_dir)
     params = {"_raw_dir": str(settings.raw_dir), "_flow_run_id": str(flow_run.get_id() or "")}
     rows = []
-    with write_lock(settings), run_log(settings.logs_dir) as log_path:
+    with ExitStack() as held:
+        try:
+            held.enter_context(write_lock(settings))
+        except WarehouseLocked as e:
+            LOGGER.error("%s", e)
+            raise
+        log_path = held.enter_context(run_log(settings.logs_dir))
         LOGGER.info("run of %s: raw %s, warehouse %s", ", ".join(cycles) or "no cycle", settings.raw_dir,
                     settings.warehouse_dir)
         for c in cycles:
             try:
                 rows.append(process_cycle(settings, c, params))
+            except StageFailed as e:
+                stage_failed(e)
+                LOGGER.error("%s failed at stage %s (%s); log: %s", c, e.stage, e.warehouse_state, log_path)
+                raise
             except Exception as e:
-                LOGGER.error("%s failed: %s: %s (the warehouse is as it was before this cycle)", c,
-                             type(e).__name__, e)
+                LOGGER.error("%s failed: %s: %s (the warehouse is as it was before this cycle); log: %s", c,
+                             type(e).__name__, e, log_path)
                 raise
         LOGGER.info("log: %s", log_path)
     create_markdown_artifact(key="reporting-cycle-summary", markdown=pipeline.summary_markdown(rows),
                              description="diaphuong: cycles processed")
     create_table_artifact(key="reporting-cycle-table", table=[{k: v for k, v in r.items() if k != "timings"} for r in rows])
     return rows
+
+
+TASK_RUNNERS = ("threads", "dask")
+
+
+def with_task_runner(runner: str = "threads", *, address: str | None = None, workers: int | None = None):
+    """The flow on another task runner: ``threads`` (the default pool, ``workers`` threads) or
+    ``dask`` (prefect-dask: a local cluster of ``workers`` processes, 2 by default, or the running
+    scheduler at ``address``). Files are parsed on the runner; the other stages run in the flow."""
+    if runner == "threads":
+        if workers is None:
+            return reporting_cycle
+        return reporting_cycle.with_options(task_runner=ThreadPoolTaskRunner(max_workers=workers))
+    if runner != "dask":
+        raise DiaphuongError(f"unknown task runner {runner!r}", hint="one of " + ", ".join(TASK_RUNNERS))
+    try:
+        from prefect_dask import DaskTaskRunner
+    except ImportError:
+        raise DiaphuongError("the dask task runner needs the prefect-dask package",
+                             hint="pip install prefect-dask==0.3.7") from None
+    import logging
+
+    # distributed logs every worker and client at INFO through Prefect's console handler
+    logging.getLogger("distributed").setLevel(logging.WARNING)
+    if address:
+        tr = DaskTaskRunner(address=address)
+    else:
+        tr = DaskTaskRunner(cluster_kwargs={"n_workers": workers or 2, "threads_per_worker": 1, "processes": True,
+                                            "dashboard_address": None})
+    return reporting_cycle.with_options(task_runner=tr)

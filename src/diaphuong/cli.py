@@ -49,31 +49,46 @@ def _print_frame(df, fmt: Fmt, title: str | None = None) -> None:
         out.print(t)
 
 
+class Runner(str, Enum):
+    threads = "threads"
+    dask = "dask"
+
+
 @app.command()
 def run(
     cycle: Annotated[Optional[str], typer.Option(help="One cycle (e.g. 2025-H2); default: every cycle under the raw tree")] = None,
     raw: RawOpt = None,
     warehouse: WarehouseOpt = None,
     fail_on: Annotated[Optional[FailOn], typer.Option("--fail-on", help="Exit 3 when findings of this severity (or worse) exist")] = None,
+    kind: Annotated[Optional[str], typer.Option(help="As a scheduled run: the cycles of this kind due on --today (month, quarter, half, nine_months, year)")] = None,
+    today: Annotated[Optional[str], typer.Option(help="With --kind: the date the schedule fires (YYYY-MM-DD, default today)")] = None,
+    task_runner: Annotated[Runner, typer.Option("--task-runner", help="Where files are parsed: a thread pool, or a Dask cluster (prefect-dask)")] = Runner.threads,
+    dask_address: Annotated[Optional[str], typer.Option("--dask-address", help="Scheduler of a running Dask cluster (tcp://host:8786); default: a local cluster")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Threads (default $DIAPHUONG_WORKERS or the cores) or local Dask workers (default 2)")] = None,
+    progress: Annotated[Optional[bool], typer.Option("--progress/--no-progress", help="Progress bar (default: when stderr is a terminal)")] = None,
 ) -> None:
     """Run the reporting-cycle flow: ingest, extract, check, validate, load, report."""
     from diaphuong.prefect_env import configure
 
     settings = load_settings(raw_dir=raw, warehouse_dir=warehouse)
+    if dask_address and task_runner != Runner.dask:
+        raise DiaphuongError("--dask-address needs --task-runner dask")
     configure(settings.prefect_home)
     from diaphuong.prefect_env import no_heartbeat
-    from diaphuong.runlog import console
-    from diaphuong_flows.reporting_cycle import reporting_cycle
+    from diaphuong.runlog import console, progress_bar
+    from diaphuong_flows.reporting_cycle import with_task_runner
 
+    flow = with_task_runner(task_runner.value, address=dask_address, workers=workers)
     console()
-    with no_heartbeat():
-        rows = reporting_cycle(cycle=cycle, raw_dir=str(settings.raw_dir), warehouse_dir=str(settings.warehouse_dir))
+    with no_heartbeat(), progress_bar(progress):
+        rows = flow(cycle=cycle, kind=kind, today=today, raw_dir=str(settings.raw_dir.resolve()),
+                    warehouse_dir=str(settings.warehouse_dir.resolve()))
     t = Table(title="diaphuong run")
     for c in ("cycle", "expected", "received", "on time", "observations", "critical", "warning", "info"):
         t.add_column(c, justify="left" if c == "cycle" else "right")
     for r in rows:
-        t.add_row(r["cycle"], str(r["expected"]), str(r["received"]), str(r["on_time"]), str(r["observations"]),
-                  str(r["critical"]), str(r["warning"]), str(r["info"]))
+        t.add_row(r["cycle"] + (" (unchanged)" if r.get("skipped") else ""), str(r["expected"]), str(r["received"]),
+                  str(r["on_time"]), str(r["observations"]), str(r["critical"]), str(r["warning"]), str(r["info"]))
     out.print(t)
     out.print(f"warehouse: {settings.duckdb_path}")
     for r in rows:

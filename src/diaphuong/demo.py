@@ -1595,3 +1595,23 @@ def write_demo(out_dir: Path, cycles: list[str], *, seed: int = 0, mess: bool = 
         code = parse_period(c).code
         result[code] = _write_cycle(out_dir, code, seed, mess, tuple(report_formats))
     return result
+
+
+def copy_demo_tree(src: Path, dst: Path) -> Path:
+    """Copy a demo raw tree and give the files it left out of ``inbox.csv`` the modification time
+    the generator chose (from each cycle's ``_truth.json``). Git does not keep modification times,
+    so in a fresh checkout those files look received at checkout time; tests and the worked-query
+    document use such a copy so that their figures do not depend on when the repository was
+    cloned. The source tree is never touched."""
+    import json
+    import shutil
+
+    shutil.copytree(src, dst, dirs_exist_ok=True)
+    for truth_path in sorted(dst.glob("*/_truth.json")):
+        truth = json.loads(truth_path.read_text(encoding="utf-8"))
+        for item in (truth.get("mess_injected") or {}).get("unlisted_file", []):
+            f = truth_path.parent / item["file"]
+            if f.exists():
+                t = datetime.fromisoformat(item["mtime"]).timestamp()
+                os.utime(f, (t, t))
+    return dst

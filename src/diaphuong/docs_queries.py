@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-_BLOCK = re.compile(r"```sql\n(?P<sql>.*?)```\n(?:\n(?P<table>(?:\|.*\n)+))?", re.S)
+_BLOCK = re.compile(r"```sql\n(?P<sql>.*?)```\n(?:\n(?P<table>(?:\|[^\n]*\n)+))?", re.S)
 
 
 @dataclass
@@ -65,10 +65,32 @@ def check(path: Path, con) -> list[str]:
     return [q.sql for q, table in run_all(text, con) if (q.table or "") != table]
 
 
-if __name__ == "__main__":  # python -m diaphuong.docs_queries WAREHOUSE.duckdb docs/queries.md
-    import sys
+def refresh_from_sample(doc: Path, raw: Path) -> int:
+    """Run the flow on a copy of the sample tree (as the test does) and refresh ``doc``."""
+    import tempfile
 
     import duckdb
 
-    con = duckdb.connect(sys.argv[1], read_only=True)
-    print(f"refreshed {refresh(Path(sys.argv[2]), con)} queries in {sys.argv[2]}")
+    from diaphuong.demo import copy_demo_tree
+    from diaphuong.prefect_env import configure
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        configure(tmp / "prefect")
+        from diaphuong.prefect_env import no_heartbeat
+        from diaphuong_flows.reporting_cycle import reporting_cycle
+
+        copy = copy_demo_tree(raw, tmp / "raw")
+        with no_heartbeat():
+            reporting_cycle(raw_dir=str(copy), warehouse_dir=str(tmp / "wh"))
+        con = duckdb.connect(str(tmp / "wh" / "diaphuong.duckdb"), read_only=True)
+        try:
+            return refresh(doc, con)
+        finally:
+            con.close()
+
+
+if __name__ == "__main__":  # python -m diaphuong.docs_queries docs/queries.md data/raw
+    import sys
+
+    print(f"refreshed {refresh_from_sample(Path(sys.argv[1]), Path(sys.argv[2]))} queries in {sys.argv[1]}")

@@ -9,8 +9,13 @@ How a text is read
 1. The text is normalised (NFC, one tone placement: :func:`diaphuong.text.normalize.normalize_vi`)
    and folded character by character (no diacritics, lower case), so every offset found in the
    folded copy is an offset of the text as given (:func:`_offset_map` covers texts that were not NFC).
-2. It is cut into paragraphs (lines) and sentences (``.``/``!``/``?`` before a capital; ``TP.`` and
-   numbers such as ``3.370`` do not end a sentence).
+2. It is cut into paragraphs and sentences (``.``/``!``/``?`` before a capital; ``TP.``, list
+   numbers such as ``5.`` and numbers such as ``3.370`` do not end a sentence). A paragraph is a
+   logical line: a hard-wrapped line (a PDF's text layer, a page copied line by line) goes on in
+   the next one (see :func:`_lines`). Lines of ``cell | cell | cell`` are tables, read by column
+   (:func:`_table_figures`: the header says which column holds a value with its period and status,
+   a comparison with the same period last year / the previous month / December / the plan, or a
+   plan or last year's level to skip).
 3. In each sentence the reader finds the *mentions*: indicator names (the catalog's aliases plus the
    reader's own phrasings and context words such as the GRDP sectors), numbers with their units,
    comparison phrases (``so với cùng kỳ``, ``so với tháng trước``, ``dự toán``...), status words,
@@ -27,6 +32,16 @@ How a text is read
    scenarios, forecasts, percentage points, ratios (``gấp 2 lần``) and figures of other years, of the
    whole country or of a sub-component are dropped.
 6. The value is converted into the indicator's catalog unit (``diaphuong.catalog.units``).
+7. What one sentence hands to the next: a breakdown ("Trong đó", "Riêng", "Cụ thể") keeps the
+   subject, period, status and plan of the sentence before; a cumulative sentence ("Tính chung",
+   "Lũy kế", "Đến hết tháng 10", "Đến ngày 20/11") keeps the subject only and, when it names no
+   period, runs from January to the end of the report's period; any other sentence keeps the
+   period the paragraph opened with ("Đến hết tháng 11, ..."), never a sub-period ("trong đó quý
+   III", "(sơ bộ quý I tăng ...)"). A list under a heading of targets ("Các chỉ tiêu chủ yếu năm
+   2018:") is plans.
+8. Lists of provinces ("Quảng Ninh (11,61%), Hải Phòng (11,52%)", "Cao Bằng tăng trưởng 6,57%;
+   Điện Biên 6,71%") take the indicator the sentence named last and the province each clause
+   names, unless the province is a yardstick ("thấp hơn Bắc Ninh (31,2%)").
 
 Public functions: :func:`extract_text`, :func:`extract_document`, :func:`extract_paths`,
 :func:`to_json_records`.
@@ -252,6 +267,7 @@ _EXTRA_ALIASES: dict[str, str | None] = {
     "khu vực vốn đầu tư nước ngoài": "-", "khu vực đầu tư nước ngoài": "-",
     "khu vực kinh tế có vốn đầu tư nước ngoài": "-", "doanh nghiệp vốn đầu tư nước ngoài": "-",
     "doanh nghiệp đầu tư nước ngoài": "-", "nhà đầu tư nước ngoài": "-",
+    "vận tải hành khách": "-", "hành khách": "-", "luân chuyển hành khách": "-", "vận chuyển hành khách": "-",
     "đầu tư ra nước ngoài": "-", "hợp tác xã": "-", "hợp tác xã thành lập mới": "-",
     "vốn FDI thực hiện": "-", "vốn FDI giải ngân": "-",
     # industry: "Tính chung 8 tháng, sản xuất công nghiệp ước tăng 14%"
@@ -593,23 +609,10 @@ _PERIOD_WORD = re.compile(r"\b(?:thang|quy|qui|nam|nua)\b")
 
 
 def _period_phrases(text: str, ft: str) -> list[tuple[int, int, str]]:
-    """find_periods over the windows around period words only (it folds character by character,
-    the slowest step of the reader); same result as over the whole text."""
-    wins: list[list[int]] = []
-    for m in _PERIOD_WORD.finditer(ft):
-        a, b = max(0, m.start() - 24), min(len(text), m.end() + 10)
-        while a > 0 and not text[a - 1].isspace():
-            a -= 1
-        while b < len(text) and not text[b].isspace():
-            b += 1
-        if wins and a <= wins[-1][1]:
-            wins[-1][1] = b
-        else:
-            wins.append([a, b])
-    out = []
-    for a, b in wins:
-        out += [(a + s_, a + e_, c) for s_, e_, c in find_periods(text[a:b])]
-    return out
+    """find_periods over the sentence, when it has a period word at all."""
+    if _PERIOD_WORD.search(ft) is None:
+        return []
+    return find_periods(text)
 
 
 def _find_periods(text: str, doc: Period | None, ftext: str | None = None) -> list[tuple[int, int, str]]:
@@ -682,7 +685,8 @@ def _lines(text: str) -> list[tuple[int, int]]:
         if not stripped:
             prev = None
             continue
-        if prev is not None and out and not _LIST_START.match(body):
+        if prev is not None and out and not _LIST_START.match(body) and body.count("|") < 2 \
+                and prev.count("|") < 2:
             first = stripped[0]
             p = prev.strip()
             lower_or_digit = first.islower() or first.isdigit()
@@ -813,27 +817,18 @@ def _numbers(sent: str, fsent: str, convention: str) -> list[_Num]:
             continue
         if m.start() > 0 and sent[m.start() - 1] in "/-" and not m.group("sign"):
             continue
+        um = _UNIT_RE.match(fsent, m.end())
+        if not um:
+            continue  # a number without a unit (a year, a count of things) is no figure
+        g = um.lastgroup
+        _, unit, mult = _UNIT_TABLE[int(g[1:])]
+        has_unit = True
+        unit_end = um.end()
+        unit_text = sent[um.start(g):um.end()]
         parsed = _parse_num(m, convention)
         if parsed is None:
             continue
         value, qualifier, ambiguous = parsed
-        um = _UNIT_RE.match(fsent, m.end())
-        unit = None
-        mult = 1.0
-        has_unit = False
-        unit_end = m.end()
-        unit_text = ""
-        if um:
-            for i, (_, code, mul) in enumerate(_UNIT_TABLE):
-                if um.group(f"u{i}") is not None:
-                    unit, mult, has_unit = code, mul, True
-                    unit_end = um.end()
-                    unit_text = sent[um.start(f"u{i}"):um.end()]
-                    break
-        if not has_unit and m.group("n2") is None:
-            # "7,5% - 8%": the range regex took "7,5" and "%-" ... handled above; a bare number
-            # before a unit-less word is not a figure
-            pass
         n = _Num(m.start(), m.end(), unit_end, value, qualifier, m.group(0).strip(), unit, mult,
                  unit_text, has_unit, ambiguous=ambiguous, signed=m.group("sign") is not None)
         n1 = m.group("n1")
@@ -969,6 +964,8 @@ def _month_cmp(kind: str, period: str | None) -> str:
         year = int(yr)
     if mo == fig_month and (year == fig_year - 1):
         return "yoy"
+    if fig_month == 1 and mo == 12 and year in (fig_year - 1, None):
+        return "mom"  # January against December: the previous month (and the year to date)
     if mo == 12 and (year == fig_year - 1 or (year is None and fig_month != 12 and p.kind == "month")):
         return "ytd" if fig_month != 12 else "yoy"
     if (mo == fig_month - 1 and year in (None, fig_year)) or (fig_month == 1 and mo == 12 and year == fig_year - 1):
@@ -1004,11 +1001,12 @@ def _tokens(s: str) -> list[str]:
 
 def _masked(fs: str, a: int, b: int, spans: list[tuple[int, int]]) -> str:
     """fs[a:b] with the given spans blanked."""
-    chunk = list(fs[a:b])
+    chunk = fs[a:b]
     for s, e in spans:
-        for i in range(max(s, a), min(e, b)):
-            chunk[i - a] = " "
-    return "".join(chunk)
+        if s < b and e > a:
+            s2, e2 = max(s, a) - a, min(e, b) - a
+            chunk = chunk[:s2] + " " * (e2 - s2) + chunk[e2:]
+    return chunk
 
 
 _SPLIT_CHARS = set(",;:()[]")
@@ -1090,9 +1088,9 @@ _STARTS_CUM = re.compile(r"\s*(?:tinh\s+chung|luy\s+ke|tinh\s+den|cong\s+don|ca\
 
 
 def _cum_through(p: Period | None) -> str | None:
-    """The months from January to the end of a month report's month ("Lũy kế từ đầu năm đến
-    ngày 20/11, ..." in the November report -> 11 months); None for other reports."""
-    if p is None or p.kind != "month" or p.last_month == 1:
+    """The months from January to the end of the report's period ("Lũy kế từ đầu năm đến ngày
+    20/11, ..." in the November report -> 11 months; in the Q3 report -> 9 months)."""
+    if p is None or p.last_month == 1:
         return None
     n = p.last_month
     return {12: f"{p.year}", 3: f"{p.year}-Q1", 6: f"{p.year}-H1"}.get(n, f"{p.year}-{n}M")
@@ -1180,13 +1178,22 @@ def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: st
     status_found = [(m.end(), m.lastgroup) for m in _STATUS_RE.finditer(fs)]
     base_spans = [(ps, pe) for ps, pe, _ in periods] + [(ps, pe) for ps, pe, _ in prov_hits] + neutral
 
+    fs_base = _masked(fs, 0, len(fs), base_spans) if base_spans else fs
+
     def mask_of(a: int, b: int, extra: list[tuple[int, int]]) -> str:
-        return _masked(fs, a, b, extra + base_spans)
+        chunk = fs_base[a:b]
+        for s_, e_ in extra:
+            if s_ < b and e_ > a:
+                s2, e2 = max(s_, a) - a, min(e_, b) - a
+                chunk = chunk[:s2] + " " * (e2 - s2) + chunk[e2:]
+        return chunk
 
     # a period named inside parentheses ("(sơ bộ quý I tăng 12,9%; ...)") holds there only; the
     # sentence hands on the period of its first figure (its main period), not a sub-period
     period_out = period
     main_period: str | None = None
+    explicit_sectors = [h for h in ctx_hits.get("grdp", []) if h.key and h.key.startswith("sector:")
+                        and fs.startswith("khu vuc", h.start)]
     list_subject = ctx.topic
     pending_cmp: str | None = None  # a comparison named by a clause of its own, for the next clause
     fam_dropped: str | None = "grdp" if ctx.grdp_para else None
@@ -1199,11 +1206,10 @@ def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: st
             h_end = num.start if num is not None else seg_end
             # mentions in this head ------------------------------------------------------------
             head_hits = [h for h in hits if pos <= h.start and h.end <= h_end]
-            if family is None and fam_dropped == "grdp":
+            if family is None and fam_dropped == "grdp" and explicit_sectors:
                 # "...; khu vực dịch vụ tăng 15,1%" after a clause the reader did not know
-                for h in ctx_hits.get("grdp", []):
-                    if pos <= h.start and h.end <= h_end and fs.startswith("khu vuc", h.start) \
-                            and (h.key or "").startswith("sector:"):
+                for h in explicit_sectors:
+                    if pos <= h.start and h.end <= h_end:
                         family = "grdp"
                         break
             if family:
@@ -1215,6 +1221,7 @@ def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: st
             head_hits = [h for h in head_hits if not any(
                 o is not h and o.start <= h.start and h.end <= o.end and (o.end - o.start) > (h.end - h.start)
                 for o in head_hits)]
+            period_before = (period, period_out)
             for ps, pe, code in periods:
                 if pos <= ps < h_end:
                     period = code
@@ -1225,7 +1232,7 @@ def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: st
                     province = ref
             hit_spans = [(h.start, h.end) for h in head_hits]
             plain = mask_of(pos, h_end, hit_spans)
-            cb = _CMP_BEFORE.search(plain)
+            cb = _CMP_BEFORE.search(plain) if "so " in plain else None
             if cb is not None:
                 # "So với kế hoạch Thủ tướng Chính phủ giao (...), tỷ lệ giải ngân đạt 24,9%": the plan
                 # is the base of the share that follows, not a plan statement
@@ -1233,11 +1240,17 @@ def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: st
                 e_ = tail.end() if tail else cb.end()
                 plain = plain[:cb.start()] + " " * (e_ - cb.start()) + plain[e_:]
                 last_pct_cmp = "plan"
-            lead_cmp = _CMP_RE.match(plain, len(plain) - len(plain.lstrip()))
-            if lead_cmp is not None and plain.lstrip().startswith("so ") and num is None:
-                pending_cmp = _cmp_kind(lead_cmp.group("what"))
+            if num is None and plain.lstrip().startswith("so "):
+                lead_cmp = _CMP_RE.match(plain, len(plain) - len(plain.lstrip()))
+                if lead_cmp is not None:
+                    pending_cmp = _cmp_kind(lead_cmp.group("what"))
             plan_here = bool(_PLAN_RE.search(plain))
+            if plan_here:
+                period, period_out = period_before  # "Kế hoạch vốn ... năm 2024": the plan's year
             national = bool(_NATIONAL_RE.search(plain))
+            if plan_mode and not plan_here and pos == seg_start and seg_start > 0 and fs[seg_start - 1] == ";" \
+                    and _OUTTURN_RE.search(plain):
+                plan_mode = False  # "Kế hoạch vốn ... được giao 6.850 tỷ đồng; đến ngày 30/6 đã giải ngân ..."
             if plan_here and (num is not None or not any(n.start < pos for n in numbers)):
                 plan_mode = True
             # subject ---------------------------------------------------------------------------
@@ -1275,6 +1288,10 @@ def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: st
             prov_here = any(pos <= ps < h_end for ps, _, _ in prov_hits)
             paren_prov = in_paren and pos == seg_start and any(
                 pe <= seg_start and fs[pe:seg_start].strip() == "(" for _, pe, _ in prov_hits)
+            if paren_prov:
+                cut = max(fs.rfind(c, 0, seg_start - 1) for c in ",;:")
+                if _COMPARATIVE_RE.search(fs_np, cut + 1, seg_start):
+                    paren_prov = False  # "thấp hơn Bắc Ninh (31,2%)": another unit's figure as a yardstick
             prov_led = False
             if (prov_here or paren_prov) and not head_hits:
                 toks = _tokens(plain)
@@ -1316,7 +1333,8 @@ def _sentence_figures(sent: str, fs: str, ctx: _Ctx, doc: _Doc, continuation: st
                         continue
                     verb_override = bv.group("v")  # "so với cùng kỳ giảm nhiều (-9,28%)"
             # postfix subject: "có 500 doanh nghiệp thành lập mới", "cấp mới 6 dự án FDI"
-            post = [h for h in hits if num.end <= h.start <= num.unit_end + 1 and h.start < seg_end]
+            post = [h for h in hits if num.end <= h.start <= num.unit_end + 1 and h.start < seg_end
+                    and (h.end > num.unit_end or not (head_hits and head_hits[-1].key in (None, "-")))]
             postfix = False
             post_whole = post and num.unit == "pct"  # "chiếm 63,4% tổng thu cân đối": the whole, not a subject
             if post and not post_whole:
@@ -1398,7 +1416,8 @@ def _figure(num: _Num, subject: str | None, family: str | None, fs: str, sent: s
             and subject not in _GROWTH_KEYS and subject not in _LEVEL_PCT_KEYS:
         cmp_kind = "plan"  # "đạt 51,6% so với nghị quyết ...; thu nội địa ..., đạt 50,3%"
     head = fs[seg_start:num.start]
-    if _SPAN_RE.search(fs, 0, num.start):
+    sp = _SPAN_RE.search(fs, 0, num.start) if "ngay" in fs or "tuan" in fs else None
+    if sp:
         return None  # "trong 4 ngày nghỉ lễ ...": a span of days, not the report's period
     fsc = fs_cmp if fs_cmp is not None else fs  # province names blanked ("Vũng Tàu" is no "vùng")
     if _COMPARATIVE_RE.search(fsc[seg_start:num.start]) or _COMPARATIVE_RE.search(fsc[num.unit_end:nxt][:40]):
@@ -1577,6 +1596,8 @@ def _figure(num: _Num, subject: str | None, family: str | None, fs: str, sent: s
     return _mk(k, "value", value, ind.unit, num, status, period, flags)
 
 
+_OUTTURN_RE = re.compile(r"\b(?:da|uoc\s+(?:tinh|dat|thuc\s+hien)|thuc\s+hien\s+duoc|luy\s+ke|den\s+ngay|tinh\s+den"
+                         r"|den\s+het)\b")
 _VE_RE = re.compile(r"\s*ve\s+(?:so\s+)?(?:von(?:\s+dang\s+ky)?|doanh\s+nghiep|dn|giay\s+phep|du\s+an|lao\s+dong"
                     r"|luot\s+khach|luot|khach|doanh\s+thu|so\s+luong)\b")
 _SPAN_RE = re.compile(r"\btrong\s+(?:\d+\s+ngay|(?:cac\s+|nhung\s+)?ngay\s+(?:nghi|le|tet)|ky\s+nghi|dip\s+(?:le|tet|nghi)"
@@ -1599,10 +1620,13 @@ _PREFIX_SUBJECTS = [
 def _prefix_subject(fs: str, pos: int, num: "_Num") -> str | None:
     """The subject a verb before the number names, read with the number's unit."""
     head = fs[pos:num.start]
+    if num.unit in ("bn_vnd", "tn_vnd") and re.search(r"\bgiai\s+ngan(?:\s+(?:duoc|dat))?\s*$", head) \
+            and re.search(r"\b(?:dau\s+tu\s+cong|xay\s+dung\s+co\s+ban|xdcb)\b", fs):
+        return "public_investment_disbursed"  # "...; đến ngày 30/6 đã giải ngân 2.410 tỷ đồng"
     for pat, unit, key in _PREFIX_SUBJECTS:
         if num.unit == unit and pat.search(head):
-            if key is None:  # projects: FDI only when the sentence says so
-                if re.search(r"\b(?:fdi|nuoc\s+ngoai)\b", fs):
+            if key is None:  # projects: FDI only when the sentence said so before the number
+                if re.search(r"\b(?:fdi|nuoc\s+ngoai)\b", fs[:num.start]):
                     return "fdi_projects"
                 return None
             return key
@@ -1645,6 +1669,232 @@ class _Doc:
 
 
 _HEAD_PROV_RE = re.compile(r"\b(?:tinh|thanh\s+pho|tp|ubnd\s+tinh|ubnd\s+thanh\s+pho)\s+")
+
+
+# ----------------------------------------------------------------------------- tables
+
+def _tables(text: str) -> list[list[tuple[int, int]]]:
+    """The tables of a text: runs of at least two lines with two or more ``|`` cell separators (the
+    document readers write a table row as ``cell | cell | cell``); each as its lines' spans."""
+    out: list[list[tuple[int, int]]] = []
+    run: list[tuple[int, int]] = []
+    for a, b in _lines(text):
+        if text.count("|", a, b) >= 2:
+            run.append((a, b))
+            continue
+        if len(run) >= 2:
+            out.append(run)
+        run = []
+    if len(run) >= 2:
+        out.append(run)
+    return out
+
+
+_CELL_NUMBERING = re.compile(r"^\s*(?:(?:\d{1,2}(?:\.\d{1,2})*|[ivx]{1,4}|[a-zđ])\s*[.):]\s*|[-+*•–]\s*)?"
+                             r"(?:trong\s+do\s*[:,]?\s*)?")
+_TRAILING_NOTE = re.compile(r"\s*(?:\(\s*\*+\s*\)|\*+)\s*$")
+_COL_SKIP = re.compile(r"^\s*(?:stt|tt|so\s+tt|ghi\s+chu)\s*$")
+_COL_NAME = re.compile(r"\b(?:chi\s+tieu|noi\s+dung|danh\s+muc|ten\s+chi\s+tieu)\b")
+_COL_UNIT = re.compile(r"\b(?:don\s+vi(?:\s+tinh)?|dvt)\b")
+_COL_CMP = re.compile(r"\bso\s+(?:voi|sanh)\b|%|=\s*100|\btang\s*/?\s*giam\b|\btoc\s+do\b|\bso\s+(?:ck|kh|cung\s+ky|ke\s+hoach|du\s+toan)\b")
+_COL_PLAN = re.compile(r"\b(?:ke\s+hoach|kh|du\s+toan|nghi\s+quyet|muc\s+tieu|chi\s+tieu\s+giao|giao)\b")
+_COL_LAST_YEAR = re.compile(r"\b(?:cung\s+ky|nam\s+truoc|thuc\s+hien\s+nam\s+\d{4})\b")
+_COL_VALUE = re.compile(r"\b(?:thuc\s+hien|uoc|uoc\s+tinh|so\s+bo|chinh\s+thuc|du\s+uoc|ket\s+qua|luy\s+ke|th)\b")
+
+
+def _table_columns(headers: list[str], doc: "_Doc") -> list[tuple[str, str | None, str]]:
+    """(role, period, status) of each column from its folded header: ``name``, ``unit``,
+    ``value``, ``yoy``, ``mom``, ``ytd``, ``avg``, ``plan`` (% of plan) or ``skip``."""
+    cols: list[tuple[str, str | None, str]] = []
+    last_value: tuple[str | None, str] = (None, "A")
+    for h in headers:
+        h = " ".join(h.split())
+        st = _status_of(h, len(h), None) or "A"
+        per = None
+        for _, _, code in _find_periods(h, doc.period, h):
+            per = code
+        if not h or _COL_SKIP.match(h):
+            cols.append(("skip", None, "A"))
+        elif _COL_UNIT.search(h):
+            cols.append(("unit", None, "A"))
+        elif _COL_NAME.search(h) and not _COL_CMP.search(h):
+            cols.append(("name", None, "A"))
+        elif _COL_CMP.search(h):
+            if _COL_PLAN.search(h):
+                role = "plan"
+            elif re.search(r"\b(?:thang|ky|quy)\s+truoc\b", h):
+                role = "mom"
+            elif re.search(r"\bthang\s+12\b|\bdau\s+nam\b|\bcuoi\s+nam\b", h):
+                role = "ytd"
+            elif re.search(r"\bbinh\s+quan\b", h):
+                role = "avg"
+            elif re.search(r"\b(?:cung\s+ky|nam\s+truoc|ck)\b", h):
+                role = "yoy"
+            else:
+                role = "skip"
+            cols.append((role, per or last_value[0], last_value[1] if st == "A" else st))
+        elif _COL_PLAN.search(h) or _COL_LAST_YEAR.search(h):
+            cols.append(("skip", None, "A"))
+        elif _COL_VALUE.search(h) or per is not None:
+            cols.append(("value", per, st))
+            last_value = (per, st)
+        else:
+            cols.append(("skip", None, "A"))
+    return cols
+
+
+def _cell_key(fs_cell: str) -> str | None:
+    """The indicator (or family head) a table row's name cell names, by exact alias."""
+    _, alias_map = _alias_tables()
+    k = _TRAILING_NOTE.sub("", _CELL_NUMBERING.sub("", fs_cell))
+    return alias_map.get(_norm_key(k))
+
+
+def _table_figures(text: str, fs: str, lines: list[tuple[int, int]], doc: "_Doc") -> list[tuple[_Fig, int, int]]:
+    """The figures of one table, read by column: the header names what each column holds (a
+    value with its period and status, a comparison with the same period last year, the previous
+    month, December, the plan); a row whose name cell is an indicator's name (the catalog's and the
+    reader's aliases, exactly) gives one figure a column. Plan columns and last year's levels are
+    skipped; a comparison written as an index ("108,5" in a "so với cùng kỳ (%)" column) is read
+    as +8.5 %. Offsets are relative to the row's start; the row is the figure's sentence."""
+    rows: list[list[tuple[int, int]]] = []
+    for a, b in lines:
+        cells = []
+        for m in re.finditer(r"[^|]+", text[a:b]):
+            cs, ce = a + m.start(), a + m.end()
+            while cs < ce and text[cs].isspace():
+                cs += 1
+            while ce > cs and text[ce - 1].isspace():
+                ce -= 1
+            cells.append((cs, ce))
+        rows.append(cells)
+    first = None
+    for i, cells in enumerate(rows):
+        if any(_cell_key(fs[cs:ce]) not in (None, "-") for cs, ce in cells[:3]):
+            first = i
+            break
+    if not first:  # no data row, or no header above it
+        return []
+    ncol = len(rows[first])
+    headers = [""] * ncol
+    for cells in rows[:first]:
+        if len(cells) == ncol:
+            for j, (cs, ce) in enumerate(cells):
+                headers[j] += " " + fs[cs:ce]
+    cols = _table_columns(headers, doc)
+    roles = [c[0] for c in cols]
+    if not any(r in ("value", "yoy", "mom", "ytd", "avg", "plan") for r in roles):
+        return []
+    unit_col = roles.index("unit") if "unit" in roles else None
+    out: list[tuple[_Fig, int, int]] = []
+    parent: str | None = None
+    inds = indicators()
+    for li, cells in enumerate(rows[first:], start=first):
+        if len(cells) != ncol:
+            continue
+        row_start, row_end = lines[li]
+        key = None
+        name_j = None
+        for j, (cs, ce) in enumerate(cells[:3]):
+            if roles[j] in ("value", "yoy", "mom", "ytd", "avg", "plan", "unit"):
+                continue
+            key = _cell_key(fs[cs:ce])
+            if key is not None:
+                name_j = j
+                break
+            # a GRDP sector row under the GRDP row: "Nông, lâm nghiệp và thủy sản"
+            sector = _context_tables()["grdp"][1].get(_norm_key(_CELL_NUMBERING.sub("", fs[cs:ce])))
+            if parent and parent.startswith(("grdp_growth", "grdp_share")) and sector and sector.startswith("sector:"):
+                key = ("grdp_growth_" if parent.startswith("grdp_growth") else "grdp_share_") + sector.split(":", 1)[1]
+                name_j = j
+                break
+        if key is None or key == "-":
+            continue
+        name_f = fs[cells[name_j][0]:cells[name_j][1]]
+        unit = mult = None
+        unit_text = ""
+        if unit_col is not None:
+            ucs, uce = cells[unit_col]
+            um = _UNIT_RE.fullmatch(fs[ucs:uce].strip()) if uce > ucs else None
+            if um:
+                for i2, (_, code, mul) in enumerate(_UNIT_TABLE):
+                    if um.group(f"u{i2}") is not None:
+                        unit, mult, unit_text = code, mul, text[ucs:uce]
+                        break
+        if key == "grdp" and unit == "pct":
+            key = "grdp_growth"
+        if key in inds:
+            parent = key
+        for j, (cs, ce) in enumerate(cells):
+            role, per, st = cols[j]
+            if role not in ("value", "yoy", "mom", "ytd", "avg", "plan") or ce <= cs:
+                continue
+            raw = text[cs:ce]
+            m = _NUM_RE.fullmatch(raw.strip())
+            if not m or m.group("n2") or m.group("q"):
+                continue
+            parsed = _parse_num(m, doc.convention)
+            if parsed is None:
+                continue
+            v = parsed[0]
+            num = _Num(cs - row_start, ce - row_start, ce - row_start, v, None, raw.strip(), unit, mult or 1.0,
+                       unit_text, unit is not None)
+            fig = _table_cell_figure(key, role, v, num, unit, name_f, headers[j], per, st)
+            if fig is not None:
+                out.append((fig, row_start, row_end))
+    return out
+
+
+def _table_cell_figure(key: str, role: str, v: float, num: _Num, unit: str | None, name_f: str,
+                       header: str, per: str | None, st: str) -> _Fig | None:
+    inds = indicators()
+    growth = key in _GROWTH_KEYS or key.startswith("grdp_growth")
+    flags: list[str] = ["table"]
+
+    def as_change(x: float) -> float:
+        if re.search(r"\btang\s*/?\s*giam\b", header):
+            return x  # "Tăng/giảm (%)": already a change
+        flags.append("index_as_change")  # "108,5" in a "so với cùng kỳ (%)" column: +8.5 %
+        return x - 100
+    if key.startswith("cpi") or key == "cpi_yoy":
+        if role == "value" or role == "plan":
+            return None
+        x = as_change(v) if v >= 50 else v
+        k, measure = CPI_MEASURES[role]
+        return _mk(k, measure, x, "pct", num, st, per, flags)
+    if growth:
+        if role not in ("value", "yoy", "mom"):
+            return None
+        if unit not in (None, "pct"):
+            return None
+        x = as_change(v) if (v >= 50 and (role != "value" or key == "iip_growth")) else v
+        k = "grdp_growth" if key == "grdp" else key
+        if k not in inds:
+            return None
+        return _mk(k, "mom_pct" if role == "mom" else "value", x, "pct", num, st, per, flags)
+    if key in _LEVEL_PCT_KEYS:
+        if role == "value" and unit in (None, "pct"):
+            return _mk(key, "value", v, "pct", num, st, per, flags)
+        return None
+    if role == "plan":
+        return _mk(key, "pct_of_plan", v, "pct", num, st, per, flags) if key in inds else None
+    if role in ("yoy", "mom"):
+        if key not in inds:
+            return None
+        x = as_change(v) if v >= 30 else v
+        return _mk(key, "yoy_pct" if role == "yoy" else "mom_pct", x, "pct", num, st, per, flags)
+    if role != "value" or unit is None or unit == "pct":
+        return None
+    routed = _route_unit(key, num, name_f, name_f)
+    if routed is None:
+        return None
+    k, value = routed
+    ind = inds[k]
+    if ind.value_max is not None and value > ind.value_max:
+        return None
+    if ind.value_min is not None and value < ind.value_min * 0.1:
+        return None
+    return _mk(k, "value", value, ind.unit, num, st, per, flags)
 
 
 def _text_province(text: str, fs: str, on: date | None) -> ProvinceRef | None:
@@ -1717,6 +1967,48 @@ def extract_text(text: str, *, province: ProvinceRef | None = None, period: str 
     doc = _Doc(doc_period, doc_prov, on, detected or "vi", detected is not None)
 
     rows = []
+
+    def emit(f: _Fig, s_: int, e_: int) -> None:
+        """Add figure ``f`` (offsets relative to ``s_``) of the text span ``s_:e_`` to ``rows``."""
+        start, end = s_ + f.start, s_ + f.end
+        if omap is not None:
+            start, end = omap[start], omap[end]
+        per = f.period or (doc_period.code if doc_period else None)
+        if per is None:
+            return
+        try:
+            pp = parse_period(per)
+        except PeriodError:
+            return
+        if doc_period is not None:
+            if pp.year != doc_period.year:
+                return  # another year's figure: history or plan
+            if pp.end > doc_period.end and f.status not in ("E", "F"):
+                return  # a later period without an estimate word: a plan or forecast
+        prov = f.province or doc_prov
+        if prov is not None and f.province is not None and pp.end != on:
+            prov = _resolve(prov.name_vi, pp.end) or prov
+        rows.append({
+            "cycle": cycle or (doc_period.code if doc_period else per),
+            "period": pp.code,
+            "province_code": prov.code if prov else None,
+            "province_set": prov.province_set if prov else pp.province_set,
+            "indicator": f.key, "measure": f.measure, "value": f.value, "unit": f.unit,
+            "status": f.status, "qualifier": f.qualifier,
+            "original_value": f.original_value, "original_unit": f.original_unit,
+            "source_kind": "report", "source_file": source_file, "source_sha256": sha256 or "",
+            "locator": f"chars {start}-{end}",
+            "sentence": text[omap[s_] if omap else s_:omap[e_] if omap else e_],
+            "flag": ",".join(dict.fromkeys(f.flags)) or None,
+        })
+
+    # tables ("cell | cell | cell" rows, as the document readers give them) are read by column
+    table_spans: list[tuple[int, int]] = []
+    for tbl in _tables(norm):
+        table_spans.append((tbl[0][0], tbl[-1][1]))
+        for f, rs, re_ in _table_figures(norm, fs_all, tbl, doc):
+            emit(f, rs, re_)
+
     ctx = _Ctx()
     last_para = -1
     lead: str | None = None
@@ -1724,6 +2016,8 @@ def extract_text(text: str, *, province: ProvinceRef | None = None, period: str 
     plan_heading = False  # the paragraph before opened a list of targets
     ctx_tables = _context_tables()
     for s, e, para in _sentences(norm):
+        if table_spans and any(a <= s < b for a, b in table_spans):
+            continue
         sent = norm[s:e]
         fs = fs_all[s:e]
         cont = _continuation(fs)
@@ -1762,37 +2056,7 @@ def extract_text(text: str, *, province: ProvinceRef | None = None, period: str 
             lead = ctx.period
             first_of_para = False
         for f in figs:
-            start, end = s + f.start, s + f.end
-            if omap is not None:
-                start, end = omap[start], omap[end]
-            per = f.period or (doc_period.code if doc_period else None)
-            if per is None:
-                continue
-            try:
-                pp = parse_period(per)
-            except PeriodError:
-                continue
-            if doc_period is not None:
-                if pp.year != doc_period.year:
-                    continue  # another year's figure: history or plan
-                if pp.end > doc_period.end and f.status not in ("E", "F"):
-                    continue  # a later period without an estimate word: a plan or forecast
-            prov = f.province or doc_prov
-            if prov is not None and f.province is not None and pp.end != on:
-                prov = _resolve(prov.name_vi, pp.end) or prov
-            rows.append({
-                "cycle": cycle or (doc_period.code if doc_period else per),
-                "period": pp.code,
-                "province_code": prov.code if prov else None,
-                "province_set": prov.province_set if prov else pp.province_set,
-                "indicator": f.key, "measure": f.measure, "value": f.value, "unit": f.unit,
-                "status": f.status, "qualifier": f.qualifier,
-                "original_value": f.original_value, "original_unit": f.original_unit,
-                "source_kind": "report", "source_file": source_file, "source_sha256": sha256 or "",
-                "locator": f"chars {start}-{end}",
-                "sentence": text[omap[s] if omap else s:omap[e] if omap else e],
-                "flag": ",".join(dict.fromkeys(f.flags)) or None,
-            })
+            emit(f, s, e)
     if not rows:
         return empty_frame("observation")
     # one figure per (period, province, indicator, measure): the first statement wins, but a

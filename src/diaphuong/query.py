@@ -14,21 +14,32 @@ class QueryError(DiaphuongError):
     """The SQL itself failed."""
 
 
-def _parquet_connection(settings: Settings) -> duckdb.DuckDBPyConnection:
+def _parquet_connection(settings: Settings) -> tuple[duckdb.DuckDBPyConnection, str]:
+    """An in-memory DuckDB over the last Parquet export (every table a view, the warehouse's views
+    and macros on top), and when that export was written."""
     from diaphuong.warehouse import PARTITIONED, create_views
 
     root = settings.parquet_dir
-    if not (root / "observation").exists():
-        raise WarehouseLocked("the warehouse is being written and there is no Parquet export to read yet")
+    package = root / "datapackage.json"
+    if not package.exists() or not (root / "observation").exists():
+        raise WarehouseLocked("a run is writing the warehouse and there is no Parquet export to read yet",
+                              hint="try again when the run has finished (the flow exports after each cycle)")
     con = duckdb.connect()
     for name in schema.TABLES:
         if name in PARTITIONED:
+            files = sorted((root / name).glob("*/*.parquet"))
             src = f"read_parquet('{(root / name).as_posix()}/*/*.parquet', hive_partitioning = true)"
-            con.execute(f"CREATE VIEW {name} AS SELECT * EXCLUDE (year) FROM {src}")
+            select = f"SELECT * EXCLUDE (year) FROM {src}"
         else:
-            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{(root / name / (name + '.parquet')).as_posix()}')")
+            files = [root / name / (name + ".parquet")]
+            select = f"SELECT * FROM read_parquet('{files[0].as_posix()}')"
+        if files and all(f.exists() for f in files):
+            con.execute(f"CREATE VIEW {name} AS {select}")
+        else:  # an empty table exports no partition; a table newer than the export has no file
+            con.execute(schema.ddl(name))
     create_views(con)
-    return con
+    written = pd.Timestamp(package.stat().st_mtime, unit="s", tz="UTC").tz_convert("Asia/Ho_Chi_Minh")
+    return con, written.strftime("%Y-%m-%d %H:%M:%S%z")
 
 
 def _as_of(con, as_of: str | None, as_of_run: str | None) -> str | None:
@@ -62,8 +73,11 @@ def run_query(settings: Settings, query: str, *, as_of: str | None = None,
 
         con = connect(settings, read_only=True)
     except WarehouseLocked:
-        con = _parquet_connection(settings)
-        note = "note: a run is writing the warehouse; answering from the last Parquet export"
+        try:
+            con, written = _parquet_connection(settings)
+        except duckdb.Error:  # the export being swapped in right now: once more
+            con, written = _parquet_connection(settings)
+        note = f"note: a run is writing the warehouse; answering from the last Parquet export ({written})"
     try:
         if as_of or as_of_run:
             note = "; ".join(x for x in (note, _as_of(con, as_of, as_of_run)) if x)

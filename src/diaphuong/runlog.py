@@ -1,24 +1,61 @@
 """Run logs: one readable line per stage (counts and time) to the console and to a file per run
-under ``<warehouse>/logs/``."""
+under ``<warehouse>/logs/``; a progress bar for long CLI work when stderr is a terminal; and the
+error that names the stage (and the files) where a run failed."""
 from __future__ import annotations
 
 import logging
 import sys
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
+
+from diaphuong.errors import DiaphuongError
 
 LOGGER = logging.getLogger("diaphuong")
 _FMT = logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", datefmt="%Y-%m-%d %H:%M:%S")
 
 
+class StageFailed(DiaphuongError):
+    """A stage of a cycle failed. ``files`` lists ``(path, error)`` for a per-file stage."""
+
+    def __init__(self, cycle: str, stage: str, cause: BaseException | str, *,
+                 files: list[tuple[str, str]] | None = None):
+        self.cycle, self.stage, self.files = cycle, stage, list(files or [])
+        why = cause if isinstance(cause, str) else f"{type(cause).__name__}: {cause}"
+        where = f"{cycle}: stage {stage} failed"
+        if self.files:
+            shown = "; ".join(f"{p} ({e})" for p, e in self.files[:5])
+            more = f" and {len(self.files) - 5} more" if len(self.files) > 5 else ""
+            msg = f"{where} on {len(self.files)} file(s): {shown}{more}"
+        else:
+            msg = f"{where}: {why}"
+        super().__init__(msg, hint=f"{self.warehouse_state}; fix the cause and run again (files read "
+                                   "before the failure come from the cache)")
+
+    @property
+    def warehouse_state(self) -> str:
+        if self.stage in ("export", "report"):
+            return "the cycle is loaded in the warehouse, its Parquet export or report is not up to date"
+        return "the warehouse is as it was before this cycle"
+
+
+class _Stderr(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time (a live progress bar redirects it)."""
+
+    _diaphuong_console = True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.stream is not sys.stderr:
+            self.stream = sys.stderr  # not setStream: it flushes the old stream, maybe closed by now
+        super().emit(record)
+
+
 def console(level: int = logging.INFO) -> None:
     """Stage lines on stderr (idempotent)."""
     if not any(getattr(h, "_diaphuong_console", False) for h in LOGGER.handlers):
-        h = logging.StreamHandler(sys.stderr)
+        h = _Stderr(sys.stderr)
         h.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
-        h._diaphuong_console = True  # type: ignore[attr-defined]
         LOGGER.addHandler(h)
     LOGGER.setLevel(level)
     LOGGER.propagate = False
@@ -28,7 +65,7 @@ def console(level: int = logging.INFO) -> None:
 def run_log(logs_dir: Path) -> Iterator[Path]:
     """Also write this run's lines to ``logs_dir/run-<UTC time>.log``."""
     logs_dir.mkdir(parents=True, exist_ok=True)
-    path = logs_dir / f"run-{datetime.utcnow():%Y%m%dT%H%M%S%fZ}.log"
+    path = logs_dir / f"run-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}.log"
     h = logging.FileHandler(path, encoding="utf-8")
     h.setFormatter(_FMT)
     LOGGER.addHandler(h)
@@ -44,3 +81,52 @@ def run_log(logs_dir: Path) -> Iterator[Path]:
 def stage(cycle: str, name: str, seconds: float, **counts) -> None:
     what = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
     LOGGER.info("%-8s %-13s %6.2f s  %s", cycle, name, seconds, what)
+
+
+def stage_failed(err: StageFailed, seconds: float = 0.0) -> None:
+    """The console/log line of a failed stage: the stage, then each failed file."""
+    LOGGER.error("%-8s %-13s %6.2f s  FAILED: %s", err.cycle, err.stage, seconds,
+                 str(err).split(": ", 1)[-1] if not err.files else f"{len(err.files)} file(s)")
+    for path, e in err.files:
+        LOGGER.error("%-8s %-13s           file %s: %s", err.cycle, err.stage, path, e)
+
+
+# ---------------------------------------------------------------- progress bar
+
+class _Active:
+    bar = None
+
+
+_BAR = _Active()
+
+
+@contextmanager
+def progress_bar(enabled: bool | None = None) -> Iterator[None]:
+    """While active, :func:`file_progress` drives a rich progress bar on stderr. ``enabled=None``
+    means: only when stderr is a terminal (piped output and CI logs keep plain stage lines)."""
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        yield
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+                   redirect_stdout=False, redirect_stderr=True)
+    _BAR.bar = bar
+    try:
+        with bar:
+            yield
+    finally:
+        _BAR.bar = None
+
+
+def file_progress(label: str, total: int) -> tuple[Callable[[int], None], Callable[[], None]]:
+    """``(advance, done)`` for a bar of ``total`` steps, or no-ops when no bar is active."""
+    bar = getattr(_BAR, "bar", None)
+    if bar is None or total <= 0:
+        return (lambda n=1: None), (lambda: None)
+    tid = bar.add_task(label, total=total)
+    return (lambda n=1: bar.advance(tid, n)), (lambda: bar.remove_task(tid))

@@ -14,7 +14,7 @@ def test_queries_doc_has_at_least_12_questions():
 
 
 def test_every_query_in_the_doc_gives_the_output_shown(sample_warehouse):
-    wh, _, _ = sample_warehouse
+    wh = sample_warehouse[0]
     con = duckdb.connect(str(wh / "diaphuong.duckdb"), read_only=True)
     try:
         stale = docs_queries.check(DOC, con)

@@ -29,7 +29,7 @@ def _counts(wh: Path) -> dict:
 
 
 def test_summary_rows_per_cycle(first_run):
-    wh, rows, _ = first_run
+    wh, rows, *_ = first_run
     assert [r["cycle"] for r in rows] == ["2018-H1", "2025-H2"]
     by = {r["cycle"]: r for r in rows}
     assert by["2018-H1"]["expected"] == 63
@@ -41,7 +41,7 @@ def test_summary_rows_per_cycle(first_run):
 
 
 def test_warehouse_contract(first_run):
-    wh, _, _ = first_run
+    wh, *_ = first_run
     con = duckdb.connect(str(wh / "diaphuong.duckdb"), read_only=True)
     q = lambda s: con.execute(s).fetchall()  # noqa: E731
     assert q("SELECT count(*) FROM province WHERE province_set='2008' AND valid_from <= DATE '2018-06-30' "
@@ -71,12 +71,12 @@ def test_warehouse_contract(first_run):
 
 
 def test_raw_inputs_are_not_modified(first_run):
-    _, _, before = first_run
-    assert tree_hash(RAW) == before
+    _, _, before, raw = first_run
+    assert tree_hash(raw) == before
 
 
 def test_parquet_and_reports_written(first_run):
-    wh, _, _ = first_run
+    wh, *_ = first_run
     assert (wh / "parquet" / "datapackage.json").exists()
     assert list((wh / "parquet" / "observation").glob("year=*/*.parquet"))
     for c in ("2018-H1", "2025-H2"):
@@ -88,10 +88,10 @@ def test_second_run_changes_no_row_count(first_run):
     from diaphuong.prefect_env import no_heartbeat
     from diaphuong_flows.reporting_cycle import reporting_cycle
 
-    wh, _, _ = first_run
+    wh, *_ = first_run
     before = _counts(wh)
     with no_heartbeat():
-        reporting_cycle(raw_dir=str(RAW), warehouse_dir=str(wh))
+        reporting_cycle(raw_dir=str(first_run[3]), warehouse_dir=str(wh))
     assert _counts(wh) == before
 
 
@@ -100,7 +100,7 @@ def test_sql_cli_json_is_a_list_of_objects(first_run):
 
     from diaphuong.cli import app
 
-    wh, _, _ = first_run
+    wh, *_ = first_run
     res = CliRunner().invoke(app, ["sql", "--warehouse", str(wh), "--format", "json",
                                    "SELECT province_set, count(*) AS n FROM province GROUP BY 1 ORDER BY 1"])
     assert res.exit_code == 0, res.output

@@ -91,7 +91,7 @@ def test_injected_strings_do_not_execute(tmp_path):
 
 def test_sample_cycle_report_from_the_flow_renders(sample_warehouse):
     """The report the flow wrote for the bundled sample cycle, opened in Chromium."""
-    wh, _, _ = sample_warehouse
+    wh = sample_warehouse[0]
     page = wh / "reports" / "2025-H2" / "index.html"
     dom = dump_dom(page, selftest=True)
     assert html_attr(dom, "data-ready") == "1"

@@ -357,3 +357,38 @@ def test_frame_is_what_conform_gives():
 
     df = extract_text(TEXT + " Tỷ lệ thất nghiệp khu vực thành thị là 3%.", period="2024-H1")
     pd.testing.assert_frame_equal(df, conform(df, "observation"))
+
+
+def test_tables_are_read_by_column():
+    text = ("Một số chỉ tiêu chủ yếu 9 tháng năm 2024\n"
+            "STT | Chỉ tiêu | Đơn vị tính | Kế hoạch năm 2024 | Thực hiện 9 tháng năm 2023 | "
+            "Ước thực hiện 9 tháng năm 2024 | So với cùng kỳ (%) | So với kế hoạch (%)\n"
+            "1 | Tổng thu ngân sách nhà nước trên địa bàn | Tỷ đồng | 11.200 | 7.630 | 8.012 | 105,0 | 71,5\n"
+            "2 | Tốc độ tăng trưởng GRDP | % | 8,0 | 6,1 | 7,42 | - | -\n"
+            "3 | Sản lượng điện | Triệu kWh | 900 | 610 | 640 | 104,9 | 71,1\n")
+    df = extract_text(text, period="2024-9M")
+    assert _triples(df) == [("budget_revenue", "pct_of_plan", 71.5, "2024-9M"),
+                            ("budget_revenue", "value", 8012.0, "2024-9M"),
+                            ("budget_revenue", "yoy_pct", 5.0, "2024-9M"),
+                            ("grdp_growth", "value", 7.42, "2024-9M")]
+    assert set(df["status"]) == {"E"} and all(f.startswith("table") for f in df["flag"])
+    assert df.loc[df["measure"] == "yoy_pct", "flag"].tolist() == ["table,index_as_change"]
+    row = df[df["measure"] == "value"].iloc[0]
+    start, end = map(int, row["locator"].removeprefix("chars ").split("-"))
+    assert text[start:end] == "8.012"
+
+
+def test_cpi_table_and_january_against_december():
+    table = ("Chỉ tiêu | So với tháng trước (%) | So với tháng 12 năm trước (%) | So với cùng kỳ năm trước (%)\n"
+             "Chỉ số giá tiêu dùng | 100,42 | 102,85 | 103,61\n"
+             "Chỉ số giá vàng | 99,12 | 104,20 | 103,05\n")
+    assert sorted(_triples(extract_text(table, period="2022-06"))) == [
+        ("cpi_mom", "value", 0.42, "2022-06"), ("cpi_yoy", "value", 3.61, "2022-06"),
+        ("cpi_yoy", "ytd_pct", 2.85, "2022-06")]
+    jan = extract_text("Chỉ số giá tiêu dùng tháng 01/2024 tăng 0,57% so với tháng 12/2023.", period="2024-01")
+    assert _triples(jan) == [("cpi_mom", "value", 0.57, "2024-01")]
+
+
+def test_projects_are_fdi_only_when_the_clause_says_so():
+    text = ("Thu hút đầu tư: cấp mới 137 dự án và điều chỉnh 263 lượt dự án; riêng vốn FDI đạt 1,6 tỷ USD.")
+    assert _triples(extract_text(text, period="2023")) == [("fdi_registered_capital", "value", 1600.0, "2023")]
