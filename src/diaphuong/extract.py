@@ -485,7 +485,7 @@ vao tai cac doanh nghiep dia phuong va lai len xuong muc o mot phan ke du uoc
 tham quan den voi tong hop thu tren cho mat tro ve moi xu huong on dinh diem du lich
 nhung trong khi dong thoi nguoi
 truoc dieu kien qua toi dang ghi nhan them nhieu hop khu vuc vuc so gan day
-gom bao nhu sau the
+gom bao nhu sau the tuong duong ung
 """.split())
 # ... but never these, which name a sub-component, another subject or a comparison.
 _NOT_FILLER = {"khu", "vuc"}
@@ -1073,7 +1073,7 @@ _CMP_TAIL = re.compile(
     r"|hdnd|ubnd|tinh|thanh\s+pho|thu\s+tuong(?:\s+chinh\s+phu)?|chinh\s+phu|dia\s+phuong|von"
     r"|dieu\s+chinh|dau\s+nam|truoc|ngoai|cung\s+ky|\d{1,2}\s*/\s*\d{4}|/|\d{4}))*")
 _NEUTRAL = re.compile(r"\b(?:so|bo)\s+ke\s+hoach\s+(?:va|-)?\s*dau\s+tu\b|\bke\s+hoach\s+va\s+dau\s+tu\b"
-                      r"|\bsau\s+khi\b"
+                      r"|\bsau\s+khi\b|\bcong\s+don\b"
                       # results of the plan are outturns: "Kết quả (thực hiện) các chỉ tiêu ..."
                       r"|\b(?:ket\s+qua|tinh\s+hinh)(?:\s+thuc\s+hien)?(?:\s+(?:cac|mot\s+so))?"
                       r"\s+(?:chi\s+tieu|ke\s+hoach|nhiem\s+vu)\b")
@@ -1420,7 +1420,10 @@ def _figure(num: _Num, subject: str | None, family: str | None, fs: str, sent: s
     if sp:
         return None  # "trong 4 ngày nghỉ lễ ...": a span of days, not the report's period
     fsc = fs_cmp if fs_cmp is not None else fs  # province names blanked ("Vũng Tàu" is no "vùng")
-    if _COMPARATIVE_RE.search(fsc[seg_start:num.start]) or _COMPARATIVE_RE.search(fsc[num.unit_end:nxt][:40]):
+    m_cmp = _COMPARATIVE_RE.search(fsc[seg_start:num.start])
+    if m_cmp and m_cmp.group(0).startswith("tuong") and num.unit == "pct" and cmp_kind == "plan":
+        m_cmp, verb = None, "dat"  # "tương đương 46,8% dự toán": the share of the plan reached
+    if m_cmp or _COMPARATIVE_RE.search(fsc[num.unit_end:nxt][:40]):
         return None
     if cmp_kind == "drop":
         return None

@@ -20,5 +20,5 @@ def test_every_query_in_the_doc_gives_the_output_shown(sample_warehouse):
         stale = docs_queries.check(DOC, con)
     finally:
         con.close()
-    assert not stale, ("outputs in docs/queries.md are out of date; run `make run && make docs`:\n\n"
+    assert not stale, ("outputs in docs/queries.md are out of date; run `make docs`:\n\n"
                        + "\n---\n".join(stale))

@@ -1543,6 +1543,16 @@ def _empty_quarantine() -> pd.DataFrame:
     return _frame({}, _Q_COLS, 0)
 
 
+@lru_cache(maxsize=256)
+def _cycle_info(cycle: str) -> tuple[str, int, date] | None:
+    """(period code, year, last day) of a cycle, None when it is not a period."""
+    try:
+        p = parse_period(cycle)
+    except DiaphuongError:
+        return None
+    return p.code, p.end.year, p.end
+
+
 def read_submission(path: Path, *, cycle: str | None = None, source_file: str | None = None,
                     sha256: str | None = None, on: date | None = None) -> SubmissionRead:
     """Read one submission file. See the module docstring for what it accepts and decides.
@@ -1570,19 +1580,32 @@ def read_submission(path: Path, *, cycle: str | None = None, source_file: str | 
     notes: list[str] = []
     if fmt != "xlsx":
         notes.append(f"read as {fmt}")
+    info = _cycle_info(cycle) if cycle else None
+    cycle_code, year = (info[0], info[1]) if info else (None, None)
 
     # choose the sheet by content
     candidates = []
     for sh in sheets:
         if not sh.rows:
             continue
-        t = _find_table(sh, name)
+        t = _find_table(sh, name, year)
         if t is not None:
             candidates.append((sh, t))
     if not candidates:
         if not any(sh.rows and any(not _blank(c) for row in sh.rows for c in row) for sh in sheets):
             raise _unreadable("the workbook has no data in any sheet", name, "empty",
                               "fill in the department's template")
+        for sh in sheets:
+            tr = _transposed(sh) if sh.rows else None
+            if tr is not None:
+                r, inds, c = tr
+                cells = ", ".join(_loc(sh.name, r, j) for j in inds[:4])
+                raise LayoutError(
+                    f"the table is turned on its side: indicators run across row {r + 1} ({cells}"
+                    f"{', ...' if len(inds) > 4 else ''}) and the measures down column {_col_letter(c)}; "
+                    "nothing was read rather than guess which figure is which",
+                    file=name, locator=_loc(sh.name, r, inds[0]), reason="transposed_table",
+                    hint="put one indicator per row and the measures in columns, as in the department's template")
         raise LayoutError(
             "no table with an indicator column and a figure column was found "
             f"(sheets: {', '.join(repr(s.name) for s in sheets if s.name) or 'csv'})",
@@ -1591,11 +1614,16 @@ def read_submission(path: Path, *, cycle: str | None = None, source_file: str | 
     if len(candidates) > 1:
         scored = []
         for sh, t in candidates:
-            scored.append((_count_indicator_rows(sh, t), sh.visible, t.score, sh, t))
-        scored.sort(key=lambda x: (x[0], x[1], x[2]), reverse=True)
-        sheet, table = scored[0][3], scored[0][4]
-        others = ", ".join(f"{s[3].name!r} ({s[0]} rows)" for s in scored[1:])
-        notes.append(f"sheet {sheet.name!r} read: it has {scored[0][0]} indicator rows; not read: {others}")
+            other = 0
+            if cycle_code:
+                sp = _stated_period(sh.rows, t)
+                other = -1 if (sp is not None and sp != cycle_code) else 0
+            scored.append((other, _count_indicator_rows(sh, t), sh.visible, t.score, sh, t))
+        scored.sort(key=lambda x: (x[0], x[1], x[2], x[3]), reverse=True)
+        sheet, table = scored[0][4], scored[0][5]
+        others = ", ".join(f"{s[4].name!r} ({s[1]} rows{', another period' if s[0] < 0 else ''})"
+                           for s in scored[1:])
+        notes.append(f"sheet {sheet.name!r} read: it has {scored[0][1]} indicator rows; not read: {others}")
     else:
         sheet, table = candidates[0]
         if len([s for s in sheets if s.rows]) > 1:
@@ -1606,14 +1634,15 @@ def read_submission(path: Path, *, cycle: str | None = None, source_file: str | 
 
 def _count_indicator_rows(sh: _Sheet, t: _Table) -> int:
     n = 0
-    jc, jn = t.cols.get("indicator_code"), t.cols.get("indicator_name")
-    for row in sh.rows[t.data_start:]:
-        for j in (jc, jn):
-            if j is not None and j < len(row):
-                s = _text(row[j])
-                if s and (_match_code(s) or _match_name(s)[0]):
-                    n += 1
-                    break
+    for cols in [t.cols] + t.blocks:
+        jc, jn = cols.get("indicator_code"), cols.get("indicator_name")
+        for row in sh.rows[t.data_start:]:
+            for j in (jc, jn):
+                if j is not None and j < len(row):
+                    s = _text(row[j])
+                    if s and (_match_code(s) or _match_name(s)[0]):
+                        n += 1
+                        break
     return n
 
 
@@ -1629,6 +1658,21 @@ def _index_rule(key: str) -> tuple[float, float, bool] | None:
     return lo, hi, ind.kind == "index_change"
 
 
+_TOTAL_REST = re.compile(r"^(?:[ivxlc]+|[a-z]|\d+|va|and|cong|so|toan|tinh|thanh|pho|dia|ban|all)$")
+
+
+@lru_cache(maxsize=4096)
+def _is_total_label(fl: str) -> bool:
+    """A subtotal or grouping line ("Tổng cộng (I + II)", "Cộng", "Trong đó:", "Chia ra"): a skip
+    word of layouts.yaml alone or followed by group references only. "Tổng mức bán lẻ ..." is not."""
+    for w in layouts().skip_words:
+        if fl == w:
+            return True
+        if fl.startswith(w + " ") and all(_TOTAL_REST.match(t) for t in fl[len(w) + 1:].split()):
+            return True
+    return False
+
+
 def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, cycle: str | None,
                 on: date | None, notes: list[str]) -> SubmissionRead:
     L = layouts()
@@ -1637,29 +1681,16 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
     rows = sheet.rows
     sname = sheet.name
     cols = table.cols
+    blocks = [cols] + list(table.blocks)
 
     # ---- header block: province, period, status words above the table
     hb = _header_block(rows, table)
-    stated_period = None
-    if "period" in hb:
-        stated_period = period_from_text(hb["period"][0])
-    if stated_period is None:
-        for row in rows[:table.header_row]:
-            for c in row:
-                s = _text(c)
-                if s and len(s) < 200:
-                    stated_period = period_from_text(s)
-                    if stated_period:
-                        break
-            if stated_period:
-                break
+    stated_period = _stated_period(rows, table, hb)
     the_cycle = cycle or stated_period
     when = on
     if when is None and the_cycle:
-        try:
-            when = parse_period(the_cycle).end
-        except DiaphuongError:
-            when = None
+        info = _cycle_info(the_cycle)
+        when = info[2] if info else None
     province = None
     province_source = None
     for key in ("province", "province_prefix"):
@@ -1671,6 +1702,11 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                 break
             notes.append(f"the header names the province {txt!r} ({_loc(sname, pi, pj)}), "
                          f"which matches no unit valid {'on ' + str(when) if when else 'now'}")
+    if province is None and sname and fmt != "csv":
+        p = _province_in_words(sname, when)
+        if p is not None:
+            province, province_source = p, "content"
+            notes.append(f"province {p.name_vi} ({p.code}) taken from the sheet name {sname!r}")
     if province is None:
         p = _province_from_name(name, when)
         if p is not None:
@@ -1691,143 +1727,162 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                         break
             if sheet_status:
                 break
-    col_status = None
-    if "value" in cols:
-        st = _status_of(table.labels.get(cols["value"], ""))
-        if st and st != "A":
-            col_status = st
+    sheet_unit = None
+    if "unit" in hb:
+        sheet_unit = hb["unit"][0]
+        sheet_unit_loc = _loc(sname, *hb["unit"][1])
 
     if table.header_row > 6:
         notes.append(f"table header at row {table.header_row + 1}")
     if table.header_height > 1:
         notes.append(f"header on {table.header_height} rows ({table.header_row + 1}-"
                      f"{table.header_row + table.header_height})")
+    if table.blocks:
+        starts = ", ".join(_col_letter(min(b.values())) for b in blocks)
+        notes.append(f"{len(blocks)} tables side by side, from columns {starts}: each read")
     missing = [k for k in ("indicator_code", "unit", "value", "yoy_index", "pct_of_plan", "status")
                if k not in cols]
     if missing:
         notes.append("columns not found: " + ", ".join(missing))
-    extra = [f"{_col_letter(j)} {lab!r}" for j, lab in table.ignored if j not in cols.values()]
+    mapped = {j for b in blocks for j in b.values()}
+    extra = [f"{_col_letter(j)} {lab!r}" for j, lab in table.ignored if j not in mapped]
     if extra:
         notes.append("columns ignored: " + "; ".join(extra))
+    if sheet.hidden:
+        hid = [f"{_col_letter(j)} {lab!r}" for j, lab in table.ignored if j not in mapped and sheet.is_hidden(j)]
+        if hid:
+            notes.append("hidden columns not read: " + "; ".join(hid))
+        shown = [f"{_col_letter(j)}" for j in sorted(mapped) if sheet.is_hidden(j)]
+        if shown:
+            notes.append("hidden columns read (no visible column holds the same): " + ", ".join(shown))
+    years = []
+    for b in blocks:
+        j = b.get("value")
+        if j is not None and table.labels.get(j) and _YEARS.search(table.labels[j]):
+            years.append(j)
+    if years and cycle:
+        info = _cycle_info(cycle)
+        for j, lab in table.ignored:
+            ys = _YEARS.findall(lab)
+            if info and ys and str(info[1]) not in ys and j not in mapped:
+                notes.append(f"column {_col_letter(j)} {lab!r} is another year's figure: not read")
     if table.quirks:
         notes.append("layout quirks applied: " + ", ".join(table.quirks))
-    if "plan_amount" in cols:
-        j = cols.pop("plan_amount")
-        notes.append(f"column {_col_letter(j)} {table.labels.get(j, '')!r} (the plan amount) not read")
+    for b in blocks:
+        if "plan_amount" in b:
+            j = b.pop("plan_amount")
+            notes.append(f"column {_col_letter(j)} {table.labels.get(j, '')!r} (the plan amount) not read")
+    col_status = []
+    for b in blocks:
+        st = _status_of(table.labels.get(b["value"], "")) if "value" in b else None
+        col_status.append(st if st and st != "A" else None)
 
     # ---- rows
-    jc, jn, ju = cols.get("indicator_code"), cols.get("indicator_name"), cols.get("unit")
-    js, jnote = cols.get("status"), cols.get("note")
-    items = []  # (row index, indicator key, unit text, flags, status, cells{key: _Cell})
-    quarantine: list[dict] = []
+    items = []  # (row index, indicator key, unit text, flags, status text, note text, cells{key: float|_Cell}, block)
+    quarantine: list[tuple] = []
     seen: dict[str, int] = {}
     skipped = 0
     fuzzy = []
-
-    def q(reason, locator, message, raw, indicator=None, measure=None):
-        quarantine.append({"reason": reason, "locator": locator, "message": message, "raw_value": raw,
-                           "indicator": indicator, "measure": measure})
-
+    texts: list[str] = []
+    pending: list[tuple] = []
     width = max((len(r) for r in rows), default=0)
     if any(len(r) != width for r in rows):  # csv rows can be ragged
         rows = [r if len(r) == width else list(r) + [None] * (width - len(r)) for r in rows]
-    mlist = [(k, cols[k]) for k in MEASURE_KEYS if k in cols]
-    texts: list[str] = []
-    pending: list[tuple] = []
 
-    def text_at(row, j):
-        if j is None:
-            return None
-        v = row[j]
-        if v.__class__ is str:
-            v = v.strip()
-            return v or None
-        return None
+    def q(reason, locator, message, raw, indicator=None, measure=None):
+        quarantine.append((reason, locator, message, raw, indicator, measure))
 
-    for i in range(table.data_start, len(rows)):
-        row = rows[i]
-        code_v = text_at(row, jc)
-        name_v = text_at(row, jn)
-        has_fig = False
-        for _k, j in mlist:
-            v = row[j]
-            if v is None or v == "":
+    for bi, bcols in enumerate(blocks):
+        jc, jn, ju = bcols.get("indicator_code"), bcols.get("indicator_name"), bcols.get("unit")
+        js, jnote = bcols.get("status"), bcols.get("note")
+        mlist = [(k, bcols[k]) for k in MEASURE_KEYS if k in bcols]
+        jq = jn if jn is not None else jc
+        for i in range(table.data_start, len(rows)):
+            row = rows[i]
+            code_v = row[jc] if jc is not None else None
+            if code_v is not None:
+                code_v = code_v.strip() or None if code_v.__class__ is str else None
+            name_v = row[jn] if jn is not None else None
+            if name_v is not None:
+                name_v = name_v.strip() or None if name_v.__class__ is str else None
+            has_fig = False
+            for _k, j in mlist:
+                v = row[j]
+                if v is None or v == "":
+                    continue
+                if v.__class__ is float or v.__class__ is int or _figure_like(v):
+                    has_fig = True
+                    break
+            if not has_fig and not code_v and not name_v:
                 continue
-            if v.__class__ is float or v.__class__ is int:
-                has_fig = True
-                break
-            if _figure_like(v):
-                has_fig = True
-                break
-        if not has_fig and not code_v and not name_v:
-            continue
-        key = None
-        rflags: list[str] = []
-        name_unit = None
-        if code_v:
-            key = _match_code(code_v)
-        if name_v or (code_v and key is None):
-            m, name_unit, foot = _match_name(name_v or code_v)
-            if m is not None:
-                if key is None:
-                    key = m.key
-                    if m.fuzzy:
-                        rflags.append("fuzzy_match")
-                        fuzzy.append(f"row {i + 1}: {(name_v or code_v)!r} -> {m.key} (score {m.score:.0f})")
-                    if code_v and name_v:
-                        notes.append(f"row {i + 1}: code {code_v!r} unknown, indicator read from the name")
-                elif m.key != key and not m.fuzzy:
-                    rflags.append("code_name_mismatch")
-                    notes.append(f"row {i + 1}: code {key} but the name reads as {m.key}; the code is kept")
-        if key is None:
+            key = None
+            rflags: list[str] = []
+            name_unit = None
+            if code_v:
+                key = _match_code(code_v)
+            if name_v or (code_v and key is None):
+                m, name_unit, _foot = _match_name(name_v or code_v)
+                if m is not None:
+                    if key is None:
+                        key = m.key
+                        if m.fuzzy:
+                            rflags.append("fuzzy_match")
+                            fuzzy.append(f"row {i + 1}: {(name_v or code_v)!r} -> {m.key} (score {m.score:.0f})")
+                        if code_v and name_v:
+                            notes.append(f"row {i + 1}: code {code_v!r} unknown, indicator read from the name")
+                    elif m.key != key and not m.fuzzy:
+                        rflags.append("code_name_mismatch")
+                        notes.append(f"row {i + 1}: code {key} but the name reads as {m.key}; the code is kept")
+            if key is None:
+                if not has_fig:
+                    continue  # a heading or a footer line
+                label = name_v or code_v or ""
+                if not label or _is_total_label(fold(label)):
+                    skipped += 1
+                    continue
+                raw = " | ".join(str(c) for c in row if not _blank(c))
+                q("unknown_indicator", _loc(sname, i, jq),
+                  f"row {i + 1}: {label!r} matches no indicator of the catalog; the row is not loaded", raw)
+                continue
             if not has_fig:
-                continue  # a heading or a footer line
-            label = name_v or code_v or ""
-            fl = fold(label)
-            if not label or any(fl == w or fl.startswith(w + " ") for w in L.skip_words):
-                skipped += 1
                 continue
-            raw = " | ".join(str(c) for c in row if not _blank(c))
-            q("unknown_indicator", _loc(sname, i, jn if jn is not None else jc),
-              f"row {i + 1}: {label!r} matches no indicator of the catalog; the row is not loaded", raw)
-            continue
-        if not has_fig:
-            continue
-        if key in seen:
-            raw = " | ".join(str(c) for c in row if not _blank(c))
-            q("duplicate_indicator", _loc(sname, i, jn if jn is not None else jc),
-              f"row {i + 1}: {key} was already read from row {seen[key] + 1}; this row is not loaded", raw, key)
-            continue
-        seen[key] = i
-        unit_text = None
-        if ju is not None:
-            uv = row[ju]
-            if uv.__class__ is str:
-                unit_text = uv.strip() or None
-            elif isinstance(uv, (int, float)) and not isinstance(uv, bool) and not _blank(uv):
-                unit_text = _fmt_num(uv)
-        if unit_text is None and name_unit:
-            unit_text = name_unit
-        st_text = text_at(row, js)
-        note_text = text_at(row, jnote)
-        cells = {}
-        for k, j in mlist:
-            v = row[j]
-            if v is None or v == "":
+            if key in seen:
+                raw = " | ".join(str(c) for c in row if not _blank(c))
+                q("duplicate_indicator", _loc(sname, i, jq),
+                  f"row {i + 1}: {key} was already read from row {seen[key] + 1}; this row is not loaded", raw, key)
                 continue
-            if v.__class__ is float:  # the common case: a plain number, kept as a bare float
-                if v == v:
-                    cells[k] = v
-                continue
-            if v.__class__ is str:  # parsed below, once the number convention is known
-                texts.append(v)
-                pending.append((cells, k, v, i, j))
-                cells[k] = None  # keeps the column order of the row
-                continue
-            c = _parse_cell(v, i, j, None, False)
-            if c is not None:
-                cells[k] = c
-        items.append((i, key, unit_text, rflags, st_text, note_text, cells))
+            seen[key] = i
+            unit_text = None
+            if ju is not None:
+                uv = row[ju]
+                if uv.__class__ is str:
+                    unit_text = uv.strip() or None
+                elif isinstance(uv, (int, float)) and not isinstance(uv, bool) and not _blank(uv):
+                    unit_text = _fmt_num(uv)
+            if unit_text is None and name_unit:
+                unit_text = name_unit
+            st_text = row[js] if js is not None else None
+            st_text = (st_text.strip() or None) if st_text.__class__ is str else None
+            note_text = row[jnote] if jnote is not None else None
+            note_text = (note_text.strip() or None) if note_text.__class__ is str else None
+            cells = {}
+            for k, j in mlist:
+                v = row[j]
+                if v is None or v == "":
+                    continue
+                if v.__class__ is float:  # the common case: a plain number, kept as a bare float
+                    if v == v:
+                        cells[k] = v
+                    continue
+                if v.__class__ is str:  # parsed below, once the number convention is known
+                    texts.append(v)
+                    pending.append((cells, k, v, i, j))
+                    cells[k] = None  # keeps the column order of the row
+                    continue
+                c = _parse_cell(v, i, j, None, False)
+                if c is not None:
+                    cells[k] = c
+            items.append((i, key, unit_text, rflags, st_text, note_text, cells, bi))
 
     # ---- number convention (from the text cells of the figure columns), then the text cells
     conv = None
@@ -1842,7 +1897,7 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
             notes.append("numbers written the English way (1,234.5)")
     have_evidence = conv is not None
     for cells, k, v, i, j in pending:
-        c = _parse_cell(v, i, j, conv, have_evidence)
+        c = _parse_cell(v, i, j, conv, have_evidence, k in _INDEX_KEYS)
         if c is not None:
             cells[k] = c
         else:
@@ -1861,76 +1916,88 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                 hint="write the indicator code (Mã chỉ tiêu) or the template's indicator name on each row")
         notes.append("the table has no figures")
 
-    # ---- column decisions: percent cells, index vs growth
+    # ---- column decisions: percent cells, index vs growth (per table, per column)
     # A cell is a bare float (a plain number) or a _Cell (text, symbol, flags, error).
     pct_known = sheet.pct_cells
-    col_flag: dict[str, str] = {}
-    for k in ("yoy_index", "mom_index", "pct_of_plan"):
-        if k not in cols:
-            continue
-        j = cols[k]
-        entries = [(it[0], it[6]) for it in items if k in it[6]]
-        if not entries:
-            continue
-        if pct_known is not None:
-            scaled = [(i, cl) for i, cl in entries if (i, j) in pct_known and
-                      (cl[k].__class__ is float or (cl[k].numeric and cl[k].value is not None))]
-        elif sheet.typed and k != "mom_index":
-            vals = [cl[k] if cl[k].__class__ is float else cl[k].value for _i, cl in entries]
-            nums = [x for x in vals if x is not None]
-            plain = all(cl[k].__class__ is float or cl[k].numeric for _i, cl in entries)
-            scaled = entries if plain and len(nums) >= 2 and all(0.2 <= abs(x) <= 3.0 for x in nums) else []
-        else:
-            scaled = []
-        for i, cl in scaled:
-            c = cl[k]
-            if c.__class__ is float:
-                raw = c
-                c = cl[k] = _Cell(i, j, c, None, True)
-                c.text = _fmt_num(raw)
-            if c.value is not None:
-                c.value = round(c.value * 100.0, 10)
-                c.flags.append("percent_cell")
-        if scaled:
-            notes.append(f"column {_col_letter(j)}: {len(scaled)} percent-formatted cells read as percent")
-    for k in _INDEX_KEYS:
-        if k not in cols:
-            continue
-        j = cols[k]
-        cells_k = [it[6] for it in items if k in it[6]]
-        vals = [cl[k] if cl[k].__class__ is float else cl[k].value for cl in cells_k]
-        vals = [x for x in vals if x is not None]
-        mode = "auto"
-        for qk in L.quirks:
-            if qk["name"] in table.quirks and qk.get("yoy" if k == "yoy_index" else "mom"):
-                mode = qk.get("yoy" if k == "yoy_index" else "mom")
-        if mode == "auto" and vals:
-            n_idx = sum(1 for x in vals if 50 <= x <= 300)
-            n_chg = sum(1 for x in vals if -50 < x < 50)
-            mode = "change" if n_chg > n_idx else "index"
+    col_flag: dict[tuple[int, str], str] = {}
+    for bi, bcols in enumerate(blocks):
+        for k in ("yoy_index", "mom_index", "pct_of_plan"):
+            if k not in bcols:
+                continue
+            j = bcols[k]
+            entries = [(it[0], it[6]) for it in items if it[7] == bi and k in it[6]]
+            if not entries:
+                continue
+            if pct_known is not None:
+                scaled = [(i, cl) for i, cl in entries if (i, j) in pct_known and
+                          (cl[k].__class__ is float or (cl[k].numeric and cl[k].value is not None))]
+            elif sheet.typed and k != "mom_index":
+                vals = [cl[k] if cl[k].__class__ is float else cl[k].value for _i, cl in entries]
+                nums = [x for x in vals if x is not None]
+                plain = all(cl[k].__class__ is float or cl[k].numeric for _i, cl in entries)
+                scaled = entries if plain and len(nums) >= 2 and all(0.2 <= abs(x) <= 3.0 for x in nums) else []
+            else:
+                scaled = []
+            for i, cl in scaled:
+                c = cl[k]
+                if c.__class__ is float:
+                    raw = c
+                    c = cl[k] = _Cell(i, j, c, None, True)
+                    c.text = _fmt_num(raw)
+                if c.value is not None:
+                    c.value = round(c.value * 100.0, 10)
+                    c.flags.append("percent_cell")
+            if scaled:
+                notes.append(f"column {_col_letter(j)}: {len(scaled)} percent-formatted cells read as percent")
+        for k in _INDEX_KEYS:
+            if k not in bcols:
+                continue
+            j = bcols[k]
+            cells_k = [it[6] for it in items if it[7] == bi and k in it[6]]
+            vals = [cl[k] if cl[k].__class__ is float else cl[k].value for cl in cells_k]
+            vals = [x for x in vals if x is not None]
+            mode = "auto"
+            for qk in L.quirks:
+                if qk["name"] in table.quirks and qk.get("yoy" if k == "yoy_index" else "mom"):
+                    mode = qk.get("yoy" if k == "yoy_index" else "mom")
+            if mode == "auto" and vals:
+                n_idx = sum(1 for x in vals if 50 <= x <= 300)
+                n_chg = sum(1 for x in vals if -50 < x < 50)
+                mode = "change" if n_chg > n_idx else "index"
+                if mode == "change":
+                    notes.append(f"column {_col_letter(j)} ({table.labels.get(j, k)!r}): "
+                                 f"{n_chg} of {len(vals)} figures are growth rates (7,5), not indices (107,5); "
+                                 "read as growth")
             if mode == "change":
-                notes.append(f"column {_col_letter(j)} ({table.labels.get(j, k)!r}): "
-                             f"{n_chg} of {len(vals)} figures are growth rates (7,5), not indices (107,5); "
-                             "read as growth")
-        if mode == "change":
-            col_flag[k] = "growth_not_index"
-            continue
-        for cl in cells_k:
-            c = cl[k]
-            if c.__class__ is float:
-                cl[k] = round(c - 100.0, 10)
-            elif c.value is not None:
-                c.value = round(c.value - 100.0, 10)
+                col_flag[(bi, k)] = "growth_not_index"
+                continue
+            n_explicit = 0
+            for cl in cells_k:
+                c = cl[k]
+                if c.__class__ is float:
+                    cl[k] = round(c - 100.0, 10)
+                elif c.change:  # "+7,5%", "giảm 3,4%": a change whatever the column holds
+                    if c.value is not None:
+                        c.flags.append("growth_not_index")
+                        n_explicit += 1
+                elif c.value is not None:
+                    c.value = round(c.value - 100.0, 10)
+            if n_explicit:
+                notes.append(f"column {_col_letter(j)}: {n_explicit} figures written as changes (+7,5%) "
+                             "among indices: read as changes")
 
     # ---- observations
     out: list[tuple] = []  # (indicator, measure, value, unit, status, qualifier, original_value,
     #                          original_unit, locator, flag)
     add = out.append
     n_conv = 0
+    n_sheet_unit = 0
     pre = f"{sname}!" if sname else ""
-    letters = {j: _col_letter(j) for _k, j in mlist}
+    letters = {j: _col_letter(j) for b in blocks for j in b.values()}
     symbols = L.symbols
-    for i, key, unit_text, rflags, st_text, note_text, cells in items:
+    for i, key, unit_text, rflags, st_text, note_text, cells, bi in items:
+        bcols = blocks[bi]
+        ju = bcols.get("unit")
         ind = cat[key]
         row_status = None
         if st_text:
@@ -1939,8 +2006,14 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                 rflags = rflags + ["status_unrecognised"]
         if row_status is None and note_text:
             row_status = _status_of(note_text)
-        base_status = row_status or col_status or sheet_status or "A"
+        base_status = row_status or col_status[bi] or sheet_status or "A"
         # unit of the value cell
+        unit_loc = None
+        if unit_text is None and sheet_unit is not None and "value" in cells and \
+                U[ind.unit].family not in ("pct", "pp"):
+            unit_text = sheet_unit
+            unit_loc = sheet_unit_loc
+            n_sheet_unit += 1
         vconv_from, unit_problem = None, None
         if unit_text is not None:
             code = parse_unit(unit_text)
@@ -1958,17 +2031,17 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
         index_rule = _index_rule(key)
         rowno = str(i + 1)
         for k, c in cells.items():
-            j = cols[k]
+            j = bcols[k]
             loc = pre + letters[j] + rowno
             if c.__class__ is float:  # a plain number
                 flags = rflags
-                if k in col_flag:
-                    flags = flags + [col_flag[k]]
+                if (bi, k) in col_flag:
+                    flags = flags + [col_flag[(bi, k)]]
                 if k == "value":
                     if unit_problem:
                         raw = rows[i][j]
-                        q(unit_problem[0], _loc(sname, i, ju) if ju is not None else loc, unit_problem[1],
-                          f"{_fmt_num(raw)} {unit_text}", key, "value")
+                        q(unit_problem[0], unit_loc or (_loc(sname, i, ju) if ju is not None else loc),
+                          unit_problem[1], f"{_fmt_num(raw)} {unit_text}", key, "value")
                         continue
                     value = c
                     if vconv_from:
@@ -1993,8 +2066,8 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                 q(c.error, loc, f"{key} {_MEASURE_OF[k]}: {c.message}", c.text, key, _MEASURE_OF[k])
                 continue
             flags = rflags + c.flags if c.flags else rflags
-            if k in col_flag:
-                flags = flags + [col_flag[k]]
+            if (bi, k) in col_flag:
+                flags = flags + [col_flag[(bi, k)]]
             value = c.value
             unit = "pct"
             orig_unit = None
@@ -2002,8 +2075,8 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                 unit = ind.unit
                 orig_unit = unit_text
                 if unit_problem and c.symbol is None:
-                    q(unit_problem[0], _loc(sname, i, ju) if ju is not None else loc, unit_problem[1],
-                      f"{c.text} {unit_text}", key, "value")
+                    q(unit_problem[0], unit_loc or (_loc(sname, i, ju) if ju is not None else loc),
+                      unit_problem[1], f"{c.text} {unit_text}", key, "value")
                     continue
                 if vconv_from and value is not None:
                     value = round(convert(value, vconv_from, ind.unit), 10)
@@ -2022,12 +2095,19 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                 status, qualifier, value = sym["status"], sym["qualifier"], None
             add((key, _MEASURE_OF[k], value, unit, status, qualifier, c.text, orig_unit, loc,
                  ",".join(dict.fromkeys(flags)) if flags else None))
-    names = ("indicator", "measure", "value", "unit", "status", "qualifier", "original_value", "original_unit",
-             "locator", "flag")
-    rec = dict(zip(names, map(list, zip(*out)))) if out else {k: [] for k in names}
+    if n_sheet_unit:
+        notes.append(f"the unit {sheet_unit!r} stated above the table ({sheet_unit_loc}) applied to "
+                     f"{n_sheet_unit} rows without a unit")
     if n_conv:
         notes.append(f"{n_conv} values converted to the catalog unit")
     n = len(out)
+    if n:
+        cols_ = list(zip(*out))
+        rec = {"indicator": cols_[0], "measure": cols_[1], "value": cols_[2], "unit": cols_[3],
+               "status": cols_[4], "qualifier": cols_[5], "original_value": cols_[6],
+               "original_unit": cols_[7], "locator": cols_[8], "flag": cols_[9]}
+    else:
+        rec = {"value": []}
     rec["period"] = the_cycle
     rec["cycle"] = the_cycle
     rec["province_code"] = province.code if province else None
@@ -2039,13 +2119,11 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
 
     nq = len(quarantine)
     if nq:
-        qrec = {k: [d[k] for d in quarantine]
-                for k in ("reason", "locator", "message", "raw_value", "indicator", "measure")}
-        qrec["raw_value"] = [None if v is None else str(v) for v in qrec["raw_value"]]
-        qrec["cycle"] = the_cycle
-        qrec["file"] = name
-        qrec["source_sha256"] = sha256
-        qrec["province_code"] = province.code if province else None
+        qc = list(zip(*quarantine))
+        qrec = {"reason": qc[0], "locator": qc[1], "message": qc[2],
+                "raw_value": [None if v is None else str(v) for v in qc[3]], "indicator": qc[4], "measure": qc[5],
+                "cycle": the_cycle, "file": name, "source_sha256": sha256,
+                "province_code": province.code if province else None}
         qdf = _frame(qrec, _Q_COLS, nq)
     else:
         qdf = _empty_quarantine()
