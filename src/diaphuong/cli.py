@@ -68,19 +68,28 @@ def run(
     progress: Annotated[Optional[bool], typer.Option("--progress/--no-progress", help="Progress bar (default: when stderr is a terminal)")] = None,
 ) -> None:
     """Run the reporting-cycle flow: ingest, extract, check, validate, load, report."""
+    import os
+
     from diaphuong.prefect_env import configure
 
     settings = load_settings(raw_dir=raw, warehouse_dir=warehouse)
     if dask_address and task_runner != Runner.dask:
         raise DiaphuongError("--dask-address needs --task-runner dask")
+    if dask_address and not os.environ.get("PREFECT_API_URL"):
+        raise DiaphuongError("a remote Dask cluster needs a Prefect server that its workers can reach",
+                             hint="start `prefect server start --host 0.0.0.0`, then set PREFECT_API_URL="
+                                  "http://<server>:4200/api here and in the environment of every Dask worker")
     configure(settings.prefect_home)
-    from diaphuong.prefect_env import no_heartbeat
+    from contextlib import nullcontext
+
+    from diaphuong.prefect_env import api_for_subprocesses, no_heartbeat
     from diaphuong.runlog import console, progress_bar
     from diaphuong_flows.reporting_cycle import with_task_runner
 
     flow = with_task_runner(task_runner.value, address=dask_address, workers=workers)
     console()
-    with no_heartbeat(), progress_bar(progress):
+    shared = api_for_subprocesses() if task_runner == Runner.dask else nullcontext()
+    with no_heartbeat(), shared, progress_bar(progress):
         rows = flow(cycle=cycle, kind=kind, today=today, raw_dir=str(settings.raw_dir.resolve()),
                     warehouse_dir=str(settings.warehouse_dir.resolve()))
     t = Table(title="diaphuong run")

@@ -19,6 +19,7 @@ import pandas as pd
 
 from diaphuong.calendar import add_working_days, cycle_calendar, to_local
 from diaphuong.catalog.provinces import provinces
+from diaphuong.completeness import _na
 from diaphuong.periods import parse_period
 
 HEADERS = [
@@ -57,15 +58,6 @@ MEASURE_VI = {
     "value": "Giá trị", "yoy_pct": "% so cùng kỳ", "mom_pct": "% so tháng trước",
     "pct_of_plan": "% kế hoạch", "ytd_pct": "% lũy kế", "avg_yoy_pct": "% bình quân so cùng kỳ",
 }
-
-
-def _na(v) -> bool:
-    if v is None:
-        return True
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
 
 
 def _s(v) -> str:

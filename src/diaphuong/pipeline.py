@@ -125,24 +125,33 @@ def _province_from_inbox(f: dict, on) -> ProvinceRef | None:
     return find_province_in_text(str(sender), on)
 
 
+FORMATS = {"spreadsheet": "xlsx, xls, ods, csv", "report": "txt, docx, pdf, html"}
+
+
+def _rejected(cycle: str, f: dict, row: dict, reason: str, message: str) -> FileResult:
+    """The whole file quarantined: no observation, one quarantine row, the reason on its row."""
+    row.update(outcome="quarantined", error=message)
+    return FileResult(schema.empty_frame("observation"), _quarantine_file(cycle, f, reason, message), row)
+
+
+def _unsupported(cycle: str, f: dict, row: dict) -> FileResult:
+    return _rejected(cycle, f, row, "unsupported_format",
+                     f"{f['path']}: .{f['file_format']} is not a {f['kind']} format diaphuong reads ({FORMATS[f['kind']]})")
+
+
 def parse_submission_file(raw_dir: Path, cycle: str, f: dict, cal) -> FileResult:
     """Read one spreadsheet. A file that cannot be read is quarantined whole; nothing raises."""
     from diaphuong.ingest.submissions import read_submission
 
     period = parse_period(cycle)
     row = _submission_row(cycle, f, cal)
-    empty_obs = schema.empty_frame("observation")
     if not f["supported"]:
-        msg = f"{f['path']}: .{f['file_format']} is not a spreadsheet format diaphuong reads (xlsx, xls, ods, csv)"
-        row.update(outcome="quarantined", error=msg)
-        return FileResult(empty_obs, _quarantine_file(cycle, f, "unsupported_format", msg), row)
+        return _unsupported(cycle, f, row)
     try:
         res = read_submission(raw_dir / f["path"], cycle=cycle, source_file=f["path"], sha256=f["sha256"],
                               on=period.end)
     except DiaphuongError as e:
-        reason = getattr(e, "reason", "unreadable")
-        row.update(outcome="quarantined", error=str(e))
-        return FileResult(empty_obs, _quarantine_file(cycle, f, reason, str(e)), row)
+        return _rejected(cycle, f, row, getattr(e, "reason", "unreadable"), str(e))
     prov, source = res.province, res.province_source
     if prov is None:
         prov = _province_from_inbox(f, period.end)
@@ -153,9 +162,9 @@ def parse_submission_file(raw_dir: Path, cycle: str, f: dict, cal) -> FileResult
     obs = res.observations.copy()
     q = res.quarantine.copy()
     if prov is None:
-        msg = f"{f['path']}: no province in the header, the file name or the inbox sender"
-        row.update(outcome="quarantined", error=msg, note="; ".join(notes) or None)
-        return FileResult(empty_obs, _quarantine_file(cycle, f, "no_province", msg), row)
+        row.update(note="; ".join(notes) or None)
+        return _rejected(cycle, f, row, "no_province",
+                         f"{f['path']}: no province in the header, the file name or the inbox sender")
     obs["cycle"] = cycle
     obs["province_code"] = prov.code
     obs["province_set"] = prov.province_set
@@ -177,16 +186,12 @@ def extract_report_file(raw_dir: Path, cycle: str, f: dict, cal) -> FileResult:
 
     period = parse_period(cycle)
     row = _submission_row(cycle, f, cal)
-    empty_obs = schema.empty_frame("observation")
     if not f["supported"]:
-        msg = f"{f['path']}: .{f['file_format']} is not a report format diaphuong reads (txt, docx, pdf, html)"
-        row.update(outcome="quarantined", error=msg)
-        return FileResult(empty_obs, _quarantine_file(cycle, f, "unsupported_format", msg), row)
+        return _unsupported(cycle, f, row)
     try:
         obs = extract_document(raw_dir / f["path"], raw_root=raw_dir, sha256=f["sha256"])
     except DiaphuongError as e:
-        row.update(outcome="quarantined", error=str(e))
-        return FileResult(empty_obs, _quarantine_file(cycle, f, getattr(e, "reason", "unreadable"), str(e)), row)
+        return _rejected(cycle, f, row, getattr(e, "reason", "unreadable"), str(e))
     obs = obs.copy()
     if obs["province_code"].isna().any():
         prov = _province_from_inbox(f, period.end)

@@ -45,3 +45,34 @@ def no_heartbeat():
 
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         yield
+
+
+@contextmanager
+def api_for_subprocesses():
+    """Make processes started inside the block (Dask workers) talk to this process's Prefect API.
+
+    Without it every Dask worker, finding no ``PREFECT_API_URL``, starts its own temporary server
+    on the same SQLite (measured: 20-30 s before its first task, per worker). With a server already
+    configured (``PREFECT_API_URL``, or the test harness) its address is exported; otherwise the
+    temporary server this process would start anyway is started now and exported."""
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+    before = os.environ.get("PREFECT_API_URL")
+    url = get_current_settings().api.url
+    try:
+        if url:
+            os.environ["PREFECT_API_URL"] = url
+            yield url
+            return
+        from prefect.server.api.server import SubprocessASGIServer
+
+        server = SubprocessASGIServer()
+        server.start()
+        os.environ["PREFECT_API_URL"] = server.api_url
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+            yield server.api_url
+    finally:
+        if before is None:
+            os.environ.pop("PREFECT_API_URL", None)
+        else:
+            os.environ["PREFECT_API_URL"] = before

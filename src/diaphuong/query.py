@@ -59,10 +59,13 @@ def _as_of(con, as_of: str | None, as_of_run: str | None) -> str | None:
             ts = ts.tz_localize("Asia/Ho_Chi_Minh")
         if len(str(as_of)) <= 10:  # a date means the end of that day
             ts = ts + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
-    iso = pd.Timestamp(ts).isoformat()  # produced by pandas: safe to inline
+    ts = pd.Timestamp(ts)
+    if ts.tzinfo is None:
+        ts = ts.tz_localize("UTC")
+    iso = ts.isoformat()  # produced by pandas: safe to inline
     con.execute(f"CREATE OR REPLACE TEMP VIEW observation_current AS SELECT * FROM observation_as_of('{iso}') "
                 "WHERE coalesce(severity, '') <> 'critical'")
-    return f"note: observation_current as of {pd.Timestamp(ts).isoformat()}"
+    return f"observation_current as of {ts.tz_convert('Asia/Ho_Chi_Minh').isoformat()}"
 
 
 def run_query(settings: Settings, query: str, *, as_of: str | None = None,
@@ -80,7 +83,8 @@ def run_query(settings: Settings, query: str, *, as_of: str | None = None,
         note = f"note: a run is writing the warehouse; answering from the last Parquet export ({written})"
     try:
         if as_of or as_of_run:
-            note = "; ".join(x for x in (note, _as_of(con, as_of, as_of_run)) if x)
+            as_of_note = _as_of(con, as_of, as_of_run)
+            note = f"{note}; {as_of_note}" if note else f"note: {as_of_note}"
         return con.execute(query).df(), note
     except duckdb.Error as e:
         first = str(e).splitlines()[0]
