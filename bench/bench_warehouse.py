@@ -149,7 +149,7 @@ def bench_panel(settings, repeat: int) -> dict:
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        con.execute("SELECT * FROM panel").arrow()
+        con.execute("SELECT * FROM panel").to_arrow_table()
         times.append(time.perf_counter() - t0)
     one = []
     for _ in range(repeat):

@@ -18,7 +18,7 @@ from prefect.runtime import flow_run
 from diaphuong import pipeline
 from diaphuong.ingest.discover import discover_cycles
 from diaphuong.errors import DiaphuongError, WarehouseLocked
-from diaphuong.runlog import LOGGER, StageFailed, file_progress, run_log, stage, stage_failed
+from diaphuong.runlog import LOGGER, BarTask, StageFailed, bar_task, run_log, stage, stage_failed
 from diaphuong.schedule import cycles_due
 from diaphuong.settings import Settings, load_settings
 from diaphuong.warehouse import write_lock
@@ -67,8 +67,10 @@ def report(settings: Settings, cycle: str) -> Path:
 
 
 @contextmanager
-def _stage(timer: pipeline.Timer, cycle: str, name: str) -> Iterator[None]:
+def _stage(timer: pipeline.Timer, cycle: str, name: str, bar: BarTask | None = None) -> Iterator[None]:
     """Time a stage; any error becomes a :class:`StageFailed` that names the cycle and stage."""
+    if bar is not None:
+        bar.describe(f"{cycle} {name}")
     with timer.stage(name):
         try:
             yield
@@ -86,12 +88,9 @@ def parse_files(settings: Settings, p: pipeline.CyclePlan) -> tuple[list[pipelin
     cached = sum(pipeline._cache_path(settings.cache_dir, p.cycle, f).exists() for f in files)
     futures = read_file.map(unmapped(settings.cache_dir), unmapped(settings.raw_dir), unmapped(p.cycle), files,
                             unmapped(p.calendar))
-    advance, done = file_progress(f"{p.cycle} parse", len(files))
-    try:
+    with bar_task(f"{p.cycle} files", len(files)) as bar:
         for _ in as_completed(list(futures)):
-            advance(1)
-    finally:
-        done()
+            bar.advance()
     results, failed = [], []
     for f, fut in zip(files, futures):
         try:
@@ -103,9 +102,9 @@ def parse_files(settings: Settings, p: pipeline.CyclePlan) -> tuple[list[pipelin
     return results, cached
 
 
-def process_cycle(settings: Settings, cycle: str, parameters: dict) -> dict:
+def process_cycle(settings: Settings, cycle: str, parameters: dict, bar: BarTask | None = None) -> dict:
     timer = pipeline.Timer()
-    with _stage(timer, cycle, "plan"):
+    with _stage(timer, cycle, "plan", bar):
         p = plan(settings, cycle, parameters)
     stage(cycle, "plan", timer.timings["plan"], files=len(p.files), run=p.run_id)
     if pipeline.already_loaded(settings, p):
@@ -113,30 +112,30 @@ def process_cycle(settings: Settings, cycle: str, parameters: dict) -> dict:
         row["timings"], row["skipped"] = timer.timings, True
         stage(cycle, "skipped", 0.0, note="same inputs as run " + p.run_id)
         return row
-    with _stage(timer, cycle, "parse"):
+    with _stage(timer, cycle, "parse", bar):
         results, cached = parse_files(settings, p)
     stage(cycle, "parse", timer.timings["parse"], files=len(results), read=len(results) - cached,
           from_cache=cached, quarantined=sum(r.submission["outcome"] == "quarantined" for r in results))
-    with _stage(timer, cycle, "assemble"):
+    with _stage(timer, cycle, "assemble", bar):
         asm = assemble(cycle, results, p.inbox_errors)
     stage(cycle, "assemble", timer.timings["assemble"], observations=len(asm.observations),
           superseded=len(asm.observations_superseded), quarantine_rows=len(asm.quarantine))
-    with _stage(timer, cycle, "completeness"):
+    with _stage(timer, cycle, "completeness", bar):
         chk = completeness(p, asm)
     stage(cycle, "completeness", timer.timings["completeness"], status_rows=len(chk.reporting_status),
           findings=len(chk.findings))
-    with _stage(timer, cycle, "validate"):
+    with _stage(timer, cycle, "validate", bar):
         val = validate(settings, p, asm)
     stage(cycle, "validate", timer.timings["validate"], findings=len(val.findings), suites=len(val.suite_results))
-    with _stage(timer, cycle, "load"):
+    with _stage(timer, cycle, "load", bar):
         batch = pipeline.build_batch(p, asm, chk, val, timer.timings)
         loaded = load(settings, batch)
     stage(cycle, "load", timer.timings["load"], inserted=loaded.get("observation_inserted", 0),
           superseded=loaded.get("observation_superseded", 0))
-    with _stage(timer, cycle, "export"):
+    with _stage(timer, cycle, "export", bar):
         export(settings)
     stage(cycle, "export", timer.timings["export"], tables=len(batch.frames) + 1)
-    with _stage(timer, cycle, "report"):
+    with _stage(timer, cycle, "report", bar):
         report_path = report(settings, cycle)
     stage(cycle, "report", timer.timings["report"], report=str(report_path))
     row = pipeline.summary_row(cycle, batch.frames["completeness"], loaded, batch.frames["finding"],
@@ -175,9 +174,11 @@ def reporting_cycle(cycle: str | None = None, kind: str | None = None, today: st
         log_path = held.enter_context(run_log(settings.logs_dir))
         LOGGER.info("run of %s: raw %s, warehouse %s", ", ".join(cycles) or "no cycle", settings.raw_dir,
                     settings.warehouse_dir)
+        bar = held.enter_context(bar_task("cycles", len(cycles)))
         for c in cycles:
             try:
-                rows.append(process_cycle(settings, c, params))
+                rows.append(process_cycle(settings, c, params, bar))
+                bar.advance()
             except StageFailed as e:
                 stage_failed(e)
                 LOGGER.error("%s failed at stage %s (%s); log: %s", c, e.stage, e.warehouse_state, log_path)

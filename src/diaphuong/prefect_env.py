@@ -24,6 +24,9 @@ OFFLINE_DEFAULTS = {
     "PREFECT_TELEMETRY_ENABLE_RESOURCE_METRICS": "false",
     "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
     "PREFECT_TASKS_REFRESH_CACHE": "false",
+    # the stage lines (logger "diaphuong") also go to the flow run's log in the Prefect UI
+    "PREFECT_LOGGING_EXTRA_LOGGERS": "diaphuong",
+    "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
 }
 
 

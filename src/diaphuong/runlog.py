@@ -123,10 +123,33 @@ def progress_bar(enabled: bool | None = None) -> Iterator[None]:
         _BAR.bar = None
 
 
-def file_progress(label: str, total: int) -> tuple[Callable[[int], None], Callable[[], None]]:
-    """``(advance, done)`` for a bar of ``total`` steps, or no-ops when no bar is active."""
-    bar = getattr(_BAR, "bar", None)
-    if bar is None or total <= 0:
-        return (lambda n=1: None), (lambda: None)
-    tid = bar.add_task(label, total=total)
-    return (lambda n=1: bar.advance(tid, n)), (lambda: bar.remove_task(tid))
+class BarTask:
+    """One line of the progress bar (a no-op when no bar is active)."""
+
+    def __init__(self, label: str, total: int):
+        self._bar = _BAR.bar
+        self._id = self._bar.add_task(label, total=total) if self._bar is not None else None
+
+    def advance(self, n: int = 1) -> None:
+        if self._id is not None:
+            self._bar.advance(self._id, n)
+
+    def describe(self, label: str) -> None:
+        if self._id is not None:
+            self._bar.update(self._id, description=label)
+
+    def close(self) -> None:
+        if self._id is not None:
+            self._bar.remove_task(self._id)
+            self._id = None
+
+    def __enter__(self) -> "BarTask":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def bar_task(label: str, total: int) -> BarTask:
+    """A line of ``total`` steps on the active progress bar, if any (use as a context manager)."""
+    return BarTask(label, total)

@@ -1010,13 +1010,20 @@ _OTHER_YEAR_PENALTY = 50_000  # a value column headed by another year than the c
 
 
 def _map_columns(labels: dict[int, tuple[str, str]], layout: _Layout, sheet: _Sheet | None = None,
-                 year: int | None = None) -> tuple[list[dict[str, tuple[int, int]]], list[tuple[int, str]]]:
+                 year: int | None = None) -> tuple[tuple[dict[str, tuple[int, int]], ...], tuple[tuple[int, str], ...]]:
     """The columns' keys, as one dict per table (several when the header repeats its indicator
-    column: tables side by side), and the columns left out."""
+    column: tables side by side), and the columns left out. Cached: forms of one template share
+    their header rows (the result is shared: do not modify it)."""
+    return _map_cached(tuple(labels.items()), layout, sheet.hidden if sheet is not None else (), year)
+
+
+@lru_cache(maxsize=4096)
+def _map_cached(items: tuple, layout: _Layout, hidden_ranges: tuple, year: int | None):
+    labels = dict(items)
     hits: list[tuple[int, str, int, str]] = []
     ignored: list[tuple[int, str]] = []
-    hidden = sheet is not None and bool(sheet.hidden)
-    for j, (lab, raw) in labels.items():
+    hidden = bool(hidden_ranges)
+    for j, (lab, raw) in items:
         hit = layout.match(lab)
         if hit is None:
             ignored.append((j, raw))
@@ -1024,7 +1031,7 @@ def _map_columns(labels: dict[int, tuple[str, str]], layout: _Layout, sheet: _Sh
         key, score = hit
         if key == "plan_amount" and "%" in raw:
             key = "pct_of_plan"
-        if hidden and sheet.is_hidden(j):
+        if hidden and any(lo <= j <= hi for lo, hi in hidden_ranges):
             score -= _HIDDEN_PENALTY
         if year is not None and key == "value":
             ys = _YEARS.findall(raw)
@@ -1055,7 +1062,7 @@ def _map_columns(labels: dict[int, tuple[str, str]], layout: _Layout, sheet: _Sh
             else:
                 best[key] = (j, score)
         blocks.append(best)
-    return blocks, ignored
+    return tuple(blocks), tuple(ignored)
 
 
 def _quirks_for(texts: list[str], sheet_name: str | None, file_name: str) -> tuple[str, ...]:
@@ -1092,12 +1099,16 @@ def _scan_header(sheet: _Sheet, layout: _Layout, fill, quirks: tuple[str, ...], 
         if len(first) < 2:
             continue
         parts = [first]
+        mcols: list[int] = []
         for h in (1, 2, 3):
             if r + h > len(rows):
                 break
             if h > 1:
                 nxt = rows[r + h - 1]
                 if all(_blank(c) for c in nxt):
+                    break
+                # a row with figures under the measure columns is data, not more header
+                if any(j < len(nxt) and (nxt[j].__class__ is float or nxt[j].__class__ is int) for j in mcols):
                     break
                 more = labels_of(r + h - 1)
                 parts.append(more)
@@ -1106,6 +1117,7 @@ def _scan_header(sheet: _Sheet, layout: _Layout, fill, quirks: tuple[str, ...], 
             labels = _join_labels(parts)
             blocks, ignored = _map_columns(labels, layout, sheet, year)
             keys = set(blocks[0])
+            mcols = [j for b in blocks for k, (j, _s) in b.items() if k in _MEASURE_SET]
             if h == 1 and len(set().union(*blocks)) < 2:
                 break
             if not keys & _MEASURE_SET:
