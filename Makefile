@@ -30,7 +30,7 @@ expectations: $(STAMP)
 	@$(BIN)/diaphuong expectations --write
 
 clean-warehouse:
-	rm -rf data/warehouse/diaphuong.duckdb data/warehouse/diaphuong.duckdb.wal data/warehouse/parquet data/warehouse/reports data/warehouse/logs
+	rm -rf data/warehouse/diaphuong.duckdb data/warehouse/diaphuong.duckdb.wal data/warehouse/parquet data/warehouse/reports data/warehouse/logs data/warehouse/.cache
 
 docs: $(STAMP)
 	@$(BIN)/python -m diaphuong.docs_queries docs/queries.md data/raw

@@ -1464,6 +1464,18 @@ def _parse_cell(v, r: int, c: int, conv: str | None, have_evidence: bool, change
         return cell
     s = str(v).strip()
     cell.text = s
+    (cell.value, cell.symbol, cell.qualifier, cell.status, flags, cell.error, cell.message,
+     cell.change) = _parse_text(s, conv, have_evidence, change_words)
+    if flags:
+        cell.flags = list(flags)
+    return cell
+
+
+@lru_cache(maxsize=16384)
+def _parse_text(s: str, conv: str | None, have_evidence: bool, change_words: bool) -> tuple:
+    """What a figure typed as text says: (value, symbol, qualifier, status, flags, error, message,
+    written as a change). Cached: a sheet repeats its shapes and symbols."""
+    change = False
     if change_words:
         m = _CHANGE_WORD.match(nfc(s))
         if m:
@@ -1472,13 +1484,13 @@ def _parse_cell(v, r: int, c: int, conv: str | None, have_evidence: bool, change
             except NumberFormatError:
                 p = None
             if p is not None and p.symbol is None:
-                cell.value = -abs(p.value) if fold(m.group(1)) == "giam" else abs(p.value)
-                cell.change = True
-                if p.ambiguous and not have_evidence:
-                    cell.flags.append("ambiguous_number")
-                return cell
+                value = -abs(p.value) if fold(m.group(1)) == "giam" else abs(p.value)
+                flags = ("ambiguous_number",) if p.ambiguous and not have_evidence else ()
+                return value, None, None, None, flags, None, None, True
         elif _SIGNED.match(s):
-            cell.change = True
+            change = True
+    status = None
+    flags: tuple[str, ...] = ()
     try:
         p = parse_number(s, convention=conv)
     except NumberFormatError:
@@ -1487,23 +1499,20 @@ def _parse_cell(v, r: int, c: int, conv: str | None, have_evidence: bool, change
         if m:
             try:
                 p = parse_number(s[m.end():], convention=conv)
-                cell.status = _status_of(m.group(1)) or {"ut": "E", "sb": "P", "dk": "F"}.get(fold(m.group(1)))
-                cell.flags.append("status_in_value")
+                status = _status_of(m.group(1)) or {"ut": "E", "sb": "P", "dk": "F"}.get(fold(m.group(1)))
+                flags = ("status_in_value",)
             except NumberFormatError:
                 p = None
         if p is None:
-            cell.error, cell.message = "not_a_number", f"{s!r} is neither a number nor a table symbol"
-            return cell
+            return (None, None, None, None, (), "not_a_number", f"{s!r} is neither a number nor a table symbol",
+                    change)
     if p.symbol is not None:
-        cell.symbol = p.symbol
-        return cell
-    cell.value = p.value
-    cell.qualifier = p.qualifier
+        return None, p.symbol, None, status, flags, None, None, change
     if p.ambiguous and not have_evidence:
-        cell.flags.append("ambiguous_number")
+        flags += ("ambiguous_number",)
     if _HAS_FOOT.search(s):
-        cell.flags.append("footnote")
-    return cell
+        flags += ("footnote",)
+    return p.value, None, p.qualifier, status, flags, None, None, change
 
 
 # ------------------------------------------------------------------------------------ main
