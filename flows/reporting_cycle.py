@@ -3,6 +3,7 @@ plain function of ``diaphuong.pipeline``. No logic lives here."""
 from __future__ import annotations
 
 import os
+import time
 from contextlib import ExitStack, contextmanager
 from datetime import date
 from pathlib import Path
@@ -71,13 +72,17 @@ def _stage(timer: pipeline.Timer, cycle: str, name: str, bar: BarTask | None = N
     """Time a stage; any error becomes a :class:`StageFailed` that names the cycle and stage."""
     if bar is not None:
         bar.describe(f"{cycle} {name}")
+    t0 = time.perf_counter()
     with timer.stage(name):
         try:
             yield
-        except StageFailed:
+        except StageFailed as e:
+            e.seconds = time.perf_counter() - t0
             raise
         except Exception as e:  # noqa: BLE001 - re-raised with the stage named
-            raise StageFailed(cycle, name, e) from e
+            failed = StageFailed(cycle, name, e)
+            failed.seconds = time.perf_counter() - t0
+            raise failed from e
 
 
 def parse_files(settings: Settings, p: pipeline.CyclePlan) -> tuple[list[pipeline.FileResult], int]:

@@ -261,11 +261,12 @@ def expectations(
 def serve(
     raw: RawOpt = None,
     warehouse: WarehouseOpt = None,
+    work_pool: Annotated[Optional[str], typer.Option("--work-pool", help="Register the deployments on this process work pool (run by `prefect worker start --pool NAME` on one or more machines) instead of serving them from this process")] = None,
 ) -> None:
     """Serve the scheduled deployments (one per cycle kind) against a Prefect server.
 
     Start the server first with Prefect's own command (`prefect server start`) and point
-    PREFECT_API_URL at it (e.g. http://127.0.0.1:4200/api)."""
+    PREFECT_API_URL at it (e.g. http://127.0.0.1:4200/api). See docs/operations.md."""
     import os
 
     from diaphuong.prefect_env import configure
@@ -276,9 +277,17 @@ def serve(
                              hint="run `prefect server start` in another terminal, then "
                                   "export PREFECT_API_URL=http://127.0.0.1:4200/api")
     configure(settings.prefect_home)
+    raw_dir, wh_dir = str(settings.raw_dir.resolve()), str(settings.warehouse_dir.resolve())
+    if work_pool:
+        from diaphuong_flows.deployments import deploy_to_pool
+
+        ids = deploy_to_pool(work_pool, raw_dir, wh_dir)
+        out.print(f"{len(ids)} deployments on work pool {work_pool!r} (raw {raw_dir}, warehouse {wh_dir}); "
+                  f"start workers with: prefect worker start --pool {work_pool}")
+        return
     from diaphuong_flows.deployments import serve_all
 
-    serve_all(str(settings.raw_dir.resolve()), str(settings.warehouse_dir.resolve()))
+    serve_all(raw_dir, wh_dir)
 
 
 def main() -> None:

@@ -22,7 +22,9 @@ class StageFailed(DiaphuongError):
     def __init__(self, cycle: str, stage: str, cause: BaseException | str, *,
                  files: list[tuple[str, str]] | None = None):
         self.cycle, self.stage, self.files = cycle, stage, list(files or [])
+        self.seconds = 0.0  # how long the stage ran before it failed
         why = cause if isinstance(cause, str) else f"{type(cause).__name__}: {cause}"
+        self.cause = why
         where = f"{cycle}: stage {stage} failed"
         if self.files:
             shown = "; ".join(f"{p} ({e})" for p, e in self.files[:5])
@@ -83,10 +85,10 @@ def stage(cycle: str, name: str, seconds: float, **counts) -> None:
     LOGGER.info("%-8s %-13s %6.2f s  %s", cycle, name, seconds, what)
 
 
-def stage_failed(err: StageFailed, seconds: float = 0.0) -> None:
+def stage_failed(err: StageFailed) -> None:
     """The console/log line of a failed stage: the stage, then each failed file."""
-    LOGGER.error("%-8s %-13s %6.2f s  FAILED: %s", err.cycle, err.stage, seconds,
-                 str(err).split(": ", 1)[-1] if not err.files else f"{len(err.files)} file(s)")
+    LOGGER.error("%-8s %-13s %6.2f s  FAILED: %s", err.cycle, err.stage, err.seconds,
+                 f"{len(err.files)} file(s)" if err.files else err.cause)
     for path, e in err.files:
         LOGGER.error("%-8s %-13s           file %s: %s", err.cycle, err.stage, path, e)
 

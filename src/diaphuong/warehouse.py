@@ -4,6 +4,12 @@ Parquet export and a Frictionless ``datapackage.json``.
 Loads are all-or-nothing: everything a cycle writes happens between ``BEGIN`` and ``COMMIT``; a
 process killed in between leaves the file as it was (DuckDB's WAL replays only committed work).
 One writer at a time: :func:`write_lock` takes an exclusive file lock next to the database.
+
+Views: ``observation_current`` (latest vintages, critical figures left out), ``panel`` (wide),
+``observation_2025`` (history on the 34 units, :func:`reaggregation_rules`), ``revision`` (a
+vintage and the one that replaced it), ``estimate_revision`` (every E/P/F figure against the
+official figure now current), ``scorecard``; macros ``observation_as_of(ts)`` and
+``observation_as_of_run(run_id)``. :func:`table_checksums` compares two warehouses.
 """
 from __future__ import annotations
 
@@ -479,13 +485,11 @@ def load_cycle(con: duckdb.DuckDBPyConnection, batch: CycleBatch) -> dict[str, i
     return counts
 
 
-# Columns of a `run` row that describe the latest attempt; the rest describes the run (the first
-# attempt that did the work: a repeat on the same inputs writes the same rows, so its row counts,
-# parameters and hashes are the same, and its stage timings are those of the first attempt).
-RUN_PER_ATTEMPT = ("finished_at", "attempts", "prefect_flow_run_id")
-
-
 def upsert_run(con, row: dict) -> None:
+    """The run row. A run id seen before (the same inputs, code and parameters) is the same run:
+    ``finished_at``, ``attempts`` and ``prefect_flow_run_id`` follow the latest attempt; the rest
+    describes the run as its first attempt did it (``started_at`` and the stage ``timings`` are kept;
+    row counts, parameters and hashes are the same by construction)."""
     existing = con.execute("SELECT started_at, attempts, timings FROM run WHERE run_id = ?", [row["run_id"]]).fetchone()
     df = pd.DataFrame([row])
     if existing:

@@ -500,6 +500,13 @@ def test_new_alias_in_layouts_yaml_needs_no_code(tmp_path, monkeypatch):
     ("9 tháng năm 2024", "2024-9M"), ("9 tháng đầu năm 2024", "2024-9M"), ("Năm 2025", "2025"),
     ("Ước tính 6 tháng đầu năm 2026", "2026-H1"), ("2025-Q3", "2025-Q3"), ("H1 2026", "2026-H1"),
     ("không rõ", None),
+    # date ranges: whole months of one year that make a period
+    ("01/01/2025 - 30/06/2025", "2025-H1"), ("Từ 01/7/2025 đến 30/9/2025", "2025-Q3"),
+    ("01/01/2025 - 31/12/2025", "2025"), ("01/01/2025 - 30/09/2025", "2025-9M"), ("01/03/2026-31/03/2026", "2026-03"),
+    ("01/07/2025 - 31/12/2025", "2025-H2"), ("15/01/2025 - 30/06/2025", None), ("Ngày lập: 03/07/2025", None),
+    # English
+    ("9 months of 2025", "2025-9M"), ("first 6 months of 2026", "2026-H1"), ("Quarter III 2025", "2025-Q3"),
+    ("third quarter of 2025", "2025-Q3"), ("September 2025", "2025-09"),
 ])
 def test_period_from_text(text, code):
     assert period_from_text(text) == code
@@ -557,3 +564,49 @@ def test_template_rejects_unknown_indicator(tmp_path):
 
     with pytest.raises(UnknownIndicator):
         write_template(tmp_path / "x.xlsx", "2026-H1", values={"gdp": {"value": 1.0}})
+
+
+# ------------------------------------------------------------------ names, totals, comparison cells
+@pytest.mark.parametrize("text, key, unit", [
+    ("Thu NSNN", "budget_revenue", None), ("Tổng mức BLHH và DTDV tiêu dùng", "retail_sales", None),
+    ("Số DN ĐKTL mới", "new_enterprises", None), ("Thu XSKT", None, None),
+    ("Kim ngạch xuất khẩu (triệu USD)", "export_value", "triệu USD"),
+    ("Vốn FDI đăng ký, triệu USD", "fdi_registered_capital", "triệu USD"),
+    ("Tốc độ tăng tổng sản phẩm trên địa bàn (GRDP)", "grdp_growth", None),  # an acronym, not a unit
+    ("Tỷ trọng nông, lâm nghiệp và thủy sản", "grdp_share_agriculture", None),  # a comma, not a unit
+])
+def test_names_abbreviations_and_units_in_names(text, key, unit):
+    m, u, _foot = sub._match_name(text)
+    assert (m.key if m else None, u) == (key, unit)
+
+
+@pytest.mark.parametrize("label, total", [
+    ("Tổng cộng", True), ("Tổng cộng (I + II)", True), ("Cộng (A+B)", True), ("TỔNG SỐ", True), ("Trong đó:", True),
+    ("Tổng mức bán lẻ hàng hóa khác", False), ("Tổng vốn vay ưu đãi", False), ("Cộng đồng dân cư", False),
+])
+def test_total_lines_are_told_from_unknown_indicators(label, total):
+    from diaphuong.text.normalize import fold
+    assert sub._is_total_label(fold(label)) is total
+
+
+def test_a_change_written_with_its_sign_among_indices(tmp_path):
+    """One "+7,5%" in a column of indices is a change; the indices are still indices."""
+    p = tmp_path / "48_mixed.csv"
+    p.write_text("Mã chỉ tiêu;Thực hiện kỳ báo cáo;So với cùng kỳ (%)\n"
+                 "retail_sales;45210,5;109,2\nexport_value;1850,4;+7,5%\nbudget_revenue;12345,6;104,1\n"
+                 "import_value;1500;giảm 2,0%\n", encoding="utf-8")
+    r = read_submission(p, cycle="2026-H1")
+    yoy = [(t[0], t[3], t[7]) for t in rows(r) if t[2] == "yoy_pct"]
+    assert yoy == [("48_mixed!C2", 9.2, None), ("48_mixed!C3", 7.5, "growth_not_index"),
+                   ("48_mixed!C4", 4.1, None), ("48_mixed!C5", -2.0, "growth_not_index")]
+    assert any("2 figures written as changes" in n for n in r.notes)
+
+
+def test_the_template_header_is_taken_as_the_scan_would_take_it():
+    r = read("01_on_template.xlsx")
+    sh = sub._load((FIX / "01_on_template.xlsx").read_bytes(), FIX / "01_on_template.xlsx", "x")[1][0]
+    fast = sub._template_header(sh, min(len(sh.rows), sub.HEADER_SCAN_ROWS))
+    scan = sub._scan_header(sh, sub.layouts().base, sub._merge_fill(sh, 60), ())
+    assert (fast.header_row, fast.header_height, fast.cols, fast.data_start, fast.score) == \
+        (scan.header_row, scan.header_height, scan.cols, scan.data_start, scan.score)
+    assert r.sheet == "Bieu_01"

@@ -4,15 +4,19 @@
 (``catalog/data/template.yaml``) through the header aliases and quirks of
 ``catalog/data/layouts.yaml``, and returns a :class:`SubmissionRead`: the ``observation`` rows it
 could read, the ``quarantine`` rows of the cells and rows it could not trust (each with a reason
-code, a message and the ``Sheet!C12`` locator), the province (from the header block, else the file
-name), the period the file states, the sheet read, and notes on everything it noticed.
+code, a message and the ``Sheet!C12`` locator), the province (from the header block, else the
+sheet's name, else the file name), the period the file states, the sheet read, and notes on
+everything it noticed.
 
 A file that cannot be read at all raises :class:`~diaphuong.errors.UnreadableFile` (reason
 ``unreadable``, ``empty``, ``too_large``, ``not_a_spreadsheet``, ``encrypted``, ``corrupt``,
 ``zip_bomb``, ``too_many_cells``, ``binary``) or :class:`~diaphuong.errors.LayoutError`
-(``no_table``, ``no_indicator_rows``); the caller quarantines the file and carries on. Cells and
-rows go to ``quarantine`` with the reasons ``not_a_number``, ``unknown_indicator``,
-``duplicate_indicator``, ``unknown_unit``, ``unit_mismatch``.
+(``no_table``, ``no_indicator_rows``, ``transposed_table``: indicators across a row and measures
+down a column, refused rather than guessed); the caller quarantines the file and carries on. Cells
+and rows go to ``quarantine`` with the reasons ``not_a_number`` (also a formula whose cached
+result is an Excel error such as ``#DIV/0!``, which calamine reads as an empty cell: the sheet's
+XML says what it was), ``unknown_indicator``, ``duplicate_indicator``, ``unknown_unit``,
+``unit_mismatch``.
 
 Bounded time and memory: the file size is checked before reading; a zip's central directory
 (member count, declared sizes, compression ratios) before anything is inflated, and members are
@@ -45,6 +49,21 @@ Decisions (see also the module constants):
   the Vietnamese way and flagged ``ambiguous_number``.
 * Percent-formatted cells (1,075 shown as 107,5 %) are scaled by 100 (flag ``percent_cell``):
   from the cell styles in an xlsx, by a column test elsewhere.
+* In a comparison column, "+7,5%", "-2,1" and "tăng/giảm 3,4%" state a change (sign or word),
+  never an index: read as such (flag ``growth_not_index``) whatever the rest of the column holds.
+* Units: the unit column, else a unit at the end of the name ("Kim ngạch xuất khẩu (triệu USD)",
+  "..., tỷ đồng"), else a unit stated once above the table ("Đơn vị tính: triệu đồng"; not for
+  percent indicators), else the catalog unit.
+* Columns: a hidden column (xlsx) maps only when no visible column has its key; a value column
+  headed by another year than the cycle's ("Thực hiện 9 tháng năm 2024" beside "Ước tính 9 tháng
+  năm 2025") gives way to the cycle's; a header that repeats its indicator column holds tables
+  side by side, each read. The template's own header row, verbatim, is taken without scoring.
+* Names: the catalog's phrasings, else with the abbreviations of layouts.yaml expanded ("Thu
+  NSNN", "Số DN ĐKTL mới"); a totals line ("Tổng cộng (I + II)", "Cộng") is skipped, an
+  unmatched name with figures is quarantined (``unknown_indicator``).
+* Several sheets: the one with most indicator rows, a sheet stating another period than the
+  cycle's last. Periods are read from words, notations and date ranges ("01/01/2025 -
+  30/06/2025" -> 2025-H1), Vietnamese or English ("9 months of 2025").
 
 Flags (``observation.flag``, comma-separated): ``fuzzy_match``, ``code_name_mismatch``,
 ``growth_not_index``, ``index_as_change``, ``unit_converted``, ``ambiguous_number``,
@@ -486,6 +505,9 @@ class _ZipEntry:
         self.compress_size, self.file_size, self.offset = compress_size, file_size, offset
 
 
+_CD_ENTRY = struct.Struct("<4sHHHHHHIIIHHHHHII")  # a central directory file header (46 bytes)
+
+
 class _Zip:
     """The central directory of a zip held in memory, read with struct alone (no inflation), and
     bounded reads of its members. Zip64 archives go through :mod:`zipfile`."""
@@ -504,16 +526,16 @@ class _Zip:
         if n > LIMITS["zip_members"]:
             raise _unreadable(f"{n} parts in the zip container (limit {LIMITS['zip_members']})", name, "zip_bomb")
         p = cd_off
+        unpack = _CD_ENTRY.unpack_from
+        entries = self.entries
         try:
             for _ in range(n):
-                if data[p:p + 4] != b"PK\x01\x02":
+                (sig, _v1, _v2, flags, method, _t, _d, _crc, csize, usize, nlen, elen, clen, _disk, _ia, _ea,
+                 off) = unpack(data, p)
+                if sig != b"PK\x01\x02":
                     raise ValueError("bad central directory entry")
-                flags, method = struct.unpack_from("<HH", data, p + 8)
-                csize, usize = struct.unpack_from("<II", data, p + 20)
-                nlen, elen, clen = struct.unpack_from("<HHH", data, p + 28)
-                off = struct.unpack_from("<I", data, p + 42)[0]
                 fname = data[p + 46:p + 46 + nlen].decode("utf-8" if flags & 0x800 else "cp437")
-                self.entries[fname] = _ZipEntry(fname, flags, method, csize, usize, off)
+                entries[fname] = _ZipEntry(fname, flags, method, csize, usize, off)
                 p += 46 + nlen + elen + clen
         except (struct.error, ValueError, UnicodeDecodeError) as e:
             raise _unreadable(f"corrupt zip container ({e})", name, "corrupt",
@@ -555,6 +577,8 @@ class _Zip:
         if e.method != 8:
             raise _unreadable(f"part {fname} uses compression method {e.method}", self.name, "corrupt")
         try:
+            if len(raw) * _DEFLATE_MAX_RATIO < limit:  # cannot inflate past the limit: one call
+                return zlib.decompress(raw, -15)
             return zlib.decompressobj(-15).decompress(raw, limit)
         except zlib.error as e2:
             raise _unreadable(f"corrupt zip container (part {fname}: {e2})", self.name, "corrupt") from None
@@ -714,7 +738,8 @@ def _scan_xlsx_parts(zf: _Zip, name: str, pct_styles: set[int]) -> dict[str, _Pa
             continue
         xml = zf.read(fname)
         _check_sheet_extent(xml, fname, name)
-        hidden = _hidden_columns(xml) if b"hidden=" in xml else ()
+        sd = xml.find(b"sheetData")
+        hidden = _hidden_columns(xml) if xml.find(b"hidden=", 0, sd if sd > 0 else len(xml)) >= 0 else ()
         errors = _error_cells(xml) if b't="e"' in xml else {}
         pct = _pct_positions(xml, pct_styles) if pct_styles else set()
         if hidden or errors or pct:
@@ -763,10 +788,29 @@ _CELL_S = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?\bs="(\d+)"')
 
 
 def _xlsx_percent_styles(zf: _Zip) -> set[int]:
-    try:
-        xml = zf.read("xl/styles.xml")
-    except KeyError:
+    """Indices of the cell formats (``cellXfs``) that show a number as a percent."""
+    e = zf.entries.get("xl/styles.xml")
+    if e is None:
         return set()
+    return set(_percent_styles_of(zf._raw(e), e.method, zf))
+
+
+def _percent_styles_of(raw: bytes, method: int, zf: _Zip) -> frozenset[int]:
+    """Cached by the compressed bytes of styles.xml: the forms one tool writes share them."""
+    hit = _PCT_STYLE_CACHE.get((raw, method))
+    if hit is not None:
+        return hit
+    out = frozenset(_percent_styles_xml(zf.read("xl/styles.xml")))
+    if len(_PCT_STYLE_CACHE) > 256:
+        _PCT_STYLE_CACHE.clear()
+    _PCT_STYLE_CACHE[(raw, method)] = out
+    return out
+
+
+_PCT_STYLE_CACHE: dict[tuple[bytes, int], frozenset[int]] = {}
+
+
+def _percent_styles_xml(xml: bytes) -> set[int]:
     if b"%" not in xml and b'numFmtId="9"' not in xml and b'numFmtId="10"' not in xml:
         return set()
     custom = {int(i): code for i, code in _NUMFMT.findall(xml)}
@@ -1066,13 +1110,24 @@ def _map_cached(items: tuple, layout: _Layout, hidden_ranges: tuple, year: int |
 
 
 def _quirks_for(texts: list[str], sheet_name: str | None, file_name: str) -> tuple[str, ...]:
+    """The quirks of layouts.yaml that apply: a `match` phrase in the texts above the table, or a
+    `sheet` / `file` pattern on the sheet's or the file's name (layouts.yaml order)."""
+    by_text = _quirks_cached(tuple(texts), sheet_name)
+    quirks = layouts().quirks
+    if not any(q["_file"] for q in quirks):
+        return by_text
+    fn = fold(file_name)
+    return tuple(q["name"] for q in quirks
+                 if q["name"] in by_text or (q["_file"] and q["_file"].search(fn)))
+
+
+@lru_cache(maxsize=1024)
+def _quirks_cached(texts: tuple[str, ...], sheet_name: str | None) -> tuple[str, ...]:
     joined = " | " + " | ".join(fold(t) for t in texts) + " | "  # a phrase never spans two cells
     out = []
     sn = fold(sheet_name or "")
-    fn = fold(file_name)
     for q in layouts().quirks:
-        if any(f" {m} " in joined for m in q["_match"]) or (q["_sheet"] and q["_sheet"].search(sn)) \
-                or (q["_file"] and q["_file"].search(fn)):
+        if any(f" {m} " in joined for m in q["_match"]) or (q["_sheet"] and q["_sheet"].search(sn)):
             out.append(q["name"])
     return tuple(out)
 
@@ -1135,16 +1190,44 @@ def _scan_header(sheet: _Sheet, layout: _Layout, fill, quirks: tuple[str, ...], 
 _MEASURE_SET = frozenset(MEASURE_KEYS)
 
 
+@lru_cache(maxsize=1)
+def _template_columns() -> tuple[list[str], dict[str, int], int]:
+    """The department's header row (template.yaml labels, in order), its keys by column, the score a
+    scan gives it (every column mapped, one row)."""
+    tpl = yaml.safe_load((DATA / "template.yaml").read_text(encoding="utf-8"))
+    labels = [c["label"] for c in tpl["columns"]]
+    keys = {c["key"]: j for j, c in enumerate(tpl["columns"])}
+    return labels, keys, len(set(keys) - {"plan_amount"}) * 10 - 1
+
+
+def _template_header(sheet: _Sheet, n: int) -> _Table | None:
+    """The table when the sheet carries the template's own header row verbatim (the common case):
+    found by comparing the rows with it, without scanning and scoring every row. The header it
+    gives is the one the scan would choose: it maps every column of the template on one row."""
+    labels, keys, score = _template_columns()
+    w = len(labels)
+    first = labels[0]
+    rows = sheet.rows
+    for r in range(n):
+        row = rows[r]
+        if row and row[0] == first and len(row) >= w and row[:w] == labels:
+            if any(c.__class__ is not str or c.strip() for c in row[w:] if c is not None):
+                return None  # more columns than the template's: let the scan map them
+            return _Table(r, 1, dict(keys), dict(enumerate(labels)), (), r + 1, (), score)
+    return None
+
+
 def _find_table(sheet: _Sheet, file_name: str, year: int | None = None) -> _Table | None:
     rows = sheet.rows
     n = min(len(rows), HEADER_SCAN_ROWS)
     if n == 0:
         return None
     fill = _merge_fill(sheet, n + 3) if sheet.merges else {}
-    best = _scan_header(sheet, layouts().base, fill, (), year)
+    best = _template_header(sheet, n) or _scan_header(sheet, layouts().base, fill, (), year)
     # quirks are recognised from the rows above the table (title, form number, header block)
     top = best.header_row if best is not None else n
-    above = [t for row in rows[:top] for t in (_text(c) for c in row) if t and len(t) < 200]
+    above = [t for row in rows[:top] for t in (c.strip() for c in row if c.__class__ is str and c)
+             if t and len(t) < 200]
     quirks = _quirks_for(above, sheet.name, file_name)
     if quirks:
         layout = _layout_with(quirks)
@@ -1229,57 +1312,73 @@ def _right_value(row: list, j: int) -> str | None:
     return None
 
 
+@lru_cache(maxsize=8192)
+def _cell_label(s: str) -> tuple[str | None, str | None, bool, str | None]:
+    """What one text cell says as part of a header block: (kind, value after its colon, whether the
+    value is in a cell to the right, province named after an authority prefix). Kinds: province,
+    period, prepared_on, unit. Cached: most cells of a sheet are no label at all."""
+    L = layouts()
+    parts = _split_label(s)
+    if parts:
+        lab, val = fold(parts[0]), parts[1] or None
+        need_right = val is None
+    else:
+        lab, val = fold(s), None
+        need_right = lab in L.province_labels or lab in L.period_labels or lab in L.prepared_labels
+    kind = None
+    if lab in L.province_labels:
+        kind = "province"
+    elif lab in L.period_labels:
+        kind = "period"
+    elif lab in L.prepared_labels:
+        kind = "prepared_on"
+    elif lab in L.unit_labels:
+        kind, need_right = "unit", val is None
+    pref = None
+    f = fold(s)
+    for p in L.province_prefixes:
+        if f.startswith(p + " ") and len(f) > len(p) + 1:
+            pref = f[len(p) + 1:]
+            break
+    return kind, val, need_right, pref
+
+
 def _header_block(rows: list[list], table: _Table | None) -> dict[str, tuple[str, tuple[int, int]]]:
     """label kind -> (value text, (row, col)) for province, period, prepared_on, found anywhere
     outside the table's data cells, and the unit stated above the table (``unit``)."""
-    L = layouts()
     found: dict[str, tuple[str, tuple[int, int]]] = {}
     top = table.header_row if table is not None else len(rows)
+    ds = table.data_start if table is not None else len(rows)
     for i, row in enumerate(rows):
-        in_table = table is not None and table.header_row <= i
-        if table is not None and table.header_row <= i < table.data_start:
+        in_table = i >= top
+        if top <= i < ds:
             continue
         for j, c in enumerate(row):
-            if not isinstance(c, str):
+            if c.__class__ is not str or not c:
                 continue
             s = c.strip()
             if not s or len(s) > 200:
                 continue
-            parts = _split_label(s)
-            if parts:
-                lab, val = fold(parts[0]), parts[1]
-                if not val:
-                    val = _right_value(row, j)
-            else:
-                lab, val = fold(s), None
-                if lab in L.province_labels or lab in L.period_labels or lab in L.prepared_labels:
-                    val = _right_value(row, j)
-            kind = None
-            if lab in L.province_labels:
-                kind = "province"
-            elif lab in L.period_labels:
-                kind = "period"
-            elif lab in L.prepared_labels:
-                kind = "prepared_on"
-            elif i < top and lab in L.unit_labels and "unit" not in found:
-                if val is None:
-                    val = _right_value(row, j)
-                u = (val or "").strip().rstrip(")").strip()
-                if u and parse_unit(u) is not None:
-                    found["unit"] = (u, (i, j))
+            kind, val, need_right, pref = _cell_label(s)
+            if kind is None and pref is None:
                 continue
-            if kind and val and kind not in found:
-                found[kind] = (val, (i, j))
+            if kind == "unit":
+                if i < top and "unit" not in found:
+                    u = (val if val is not None else _right_value(row, j)) or ""
+                    u = u.strip().rstrip(")").strip()
+                    if u and parse_unit(u) is not None:
+                        found["unit"] = (u, (i, j))
                 continue
-            if "province" not in found and not in_table:
-                f = fold(s)
-                for p in L.province_prefixes:
-                    if f.startswith(p + " ") and len(f) > len(p) + 1:
-                        found["province_prefix"] = (f[len(p) + 1:], (i, j))
-                        break
-        if table is not None and i >= table.data_start and \
-                ("province" in found or "province_prefix" in found) and "period" in found and "prepared_on" in found:
-            break
+            if kind is not None:
+                if need_right:
+                    val = _right_value(row, j)
+                if val and kind not in found:
+                    found[kind] = (val, (i, j))
+                    continue
+            if pref is not None and "province" not in found and not in_table:
+                found["province_prefix"] = (pref, (i, j))
+        if i >= ds and ("province" in found or "province_prefix" in found) and "period" in found:
+            break  # what the reader uses is known (the date of the form is not used)
     return found
 
 
@@ -1471,6 +1570,9 @@ def _parse_cell(v, r: int, c: int, conv: str | None, have_evidence: bool, change
     return cell
 
 
+_PLAIN = 0  # _parse_text's last field for a plain number (no flag, status, qualifier): falsy like "no change"
+
+
 @lru_cache(maxsize=16384)
 def _parse_text(s: str, conv: str | None, have_evidence: bool, change_words: bool) -> tuple:
     """What a figure typed as text says: (value, symbol, qualifier, status, flags, error, message,
@@ -1512,6 +1614,8 @@ def _parse_text(s: str, conv: str | None, have_evidence: bool, change_words: boo
         flags += ("ambiguous_number",)
     if _HAS_FOOT.search(s):
         flags += ("footnote",)
+    if not flags and status is None and p.qualifier is None and not change:
+        return p.value, None, None, None, (), None, None, _PLAIN
     return p.value, None, p.qualifier, status, flags, None, None, change
 
 
@@ -1560,6 +1664,47 @@ def _frame(records: dict[str, list], cols: list[str], n: int) -> pd.DataFrame:
     return df
 
 
+_OBS_PER_ROW = ("indicator", "measure", "value", "unit", "status", "qualifier", "original_value", "original_unit",
+                "locator", "flag")  # the order of the tuples _read_table makes
+_OBS_CONST = ("cycle", "period", "province_code", "province_set", "source_kind", "source_file", "source_sha256")
+
+
+@lru_cache(maxsize=1)
+def _obs_layout() -> tuple:
+    cols = list(_OBS_COLS)
+    per = [k for k, c in enumerate(_OBS_PER_ROW) if c != "value"]
+    pl_per = np.array([cols.index(_OBS_PER_ROW[k]) for k in per], dtype=np.intp)
+    rest = [c for c in cols if c not in _OBS_PER_ROW]
+    pl_rest = np.array([cols.index(c) for c in rest], dtype=np.intp)
+    pl_val = np.array([cols.index("value")], dtype=np.intp)
+    return pd.Index(cols, dtype=object), per, pl_per, rest, pl_rest, pl_val, _OBS_PER_ROW.index("value")
+
+
+def _obs_frame(out: list[tuple], cycle, province_code, province_set, source_file, sha256) -> pd.DataFrame:
+    """The ``observation`` frame of one file from the per-cell tuples (``_OBS_PER_ROW`` order) and
+    the file's constants, as three ready blocks (see :func:`_frame`)."""
+    if _from_blocks is None:  # pragma: no cover - older pandas
+        rec = dict(zip(_OBS_PER_ROW, map(list, zip(*out)))) if out else {"value": []}
+        rec.update(cycle=cycle, period=cycle, province_code=province_code, province_set=province_set,
+                   source_kind="submission", source_file=source_file, source_sha256=sha256)
+        return _frame(rec, _OBS_COLS, len(out))
+    index, per, pl_per, rest, pl_rest, pl_val, vk = _obs_layout()
+    n = len(out)
+    by_col = list(zip(*out)) if n else [()] * len(_OBS_PER_ROW)
+    a = np.empty((len(per), n), dtype=object)
+    for r, k in enumerate(per):
+        a[r] = by_col[k]
+    const = {"cycle": cycle, "period": cycle, "province_code": province_code, "province_set": province_set,
+             "source_kind": "submission", "source_file": source_file, "source_sha256": sha256}
+    b = np.empty((len(rest), n), dtype=object)
+    for r, c in enumerate(rest):
+        v = const.get(c)
+        if v is not None:
+            b[r] = v
+    v = np.array(by_col[vk], dtype="float64").reshape(1, n)
+    return _from_blocks([(a, pl_per), (b, pl_rest), (v, pl_val)], index=pd.RangeIndex(n), columns=index)
+
+
 def _empty_quarantine() -> pd.DataFrame:
     return _frame({}, _Q_COLS, 0)
 
@@ -1585,12 +1730,20 @@ def read_submission(path: Path, *, cycle: str | None = None, source_file: str | 
     path = Path(path)
     name = source_file or path.name
     try:
-        with open(path, "rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
+            size = os.fstat(fd).st_size
             if size > LIMITS["file_bytes"]:
                 raise _unreadable(f"{size} bytes (limit {LIMITS['file_bytes']})", name, "too_large",
                                   "a submission is a few kilobytes: send the one sheet of the template")
-            data = fh.read(size + 1)  # bounded even if the file grows meanwhile
+            data = os.read(fd, size + 1)  # bounded even if the file grows meanwhile
+            while len(data) <= size:  # a short read (a pipe, a network file system)
+                more = os.read(fd, size + 1 - len(data))
+                if not more:
+                    break
+                data += more
+        finally:
+            os.close(fd)
     except OSError as e:
         raise _unreadable(f"cannot open the file ({e.strerror})", name, "unreadable") from None
     if len(data) > LIMITS["file_bytes"]:
@@ -1679,6 +1832,15 @@ def _index_rule(key: str) -> tuple[float, float, bool] | None:
     return lo, hi, ind.kind == "index_change"
 
 
+def _forced_mode(quirks: tuple[str, ...], k: str) -> str:
+    """How the layout quirks say a comparison column is written: index | change | auto."""
+    mode = "auto"
+    for qk in layouts().quirks:
+        if qk["name"] in quirks and qk.get("yoy" if k == "yoy_index" else "mom"):
+            mode = qk.get("yoy" if k == "yoy_index" else "mom")
+    return mode
+
+
 _TOTAL_REST = re.compile(r"^(?:[ivxlc]+|[a-z]|\d+|va|and|cong|so|toan|tinh|thanh|pho|dia|ban|all)$")
 
 
@@ -1694,15 +1856,87 @@ def _is_total_label(fl: str) -> bool:
     return False
 
 
+@lru_cache(maxsize=8192)
+def _row_key(code_v: str | None, name_v: str | None) -> tuple:
+    """(indicator key or None, unit written in the name, fuzzy (key, score) or None, code unknown
+    but name matched, key the name reads as when it contradicts the code) of one row."""
+    key = fuzzy = mismatch = None
+    code_unknown = False
+    name_unit = None
+    if code_v:
+        key = _match_code(code_v)
+    if name_v or (code_v and key is None):
+        m, name_unit, _foot = _match_name(name_v or code_v)
+        if m is not None:
+            if key is None:
+                key = m.key
+                if m.fuzzy:
+                    fuzzy = (m.key, m.score)
+                code_unknown = bool(code_v and name_v)
+            elif m.key != key and not m.fuzzy:
+                mismatch = m.key
+    return key, name_unit, fuzzy, code_unknown, mismatch
+
+
+@lru_cache(maxsize=4096)
+def _unit_rule(unit_text: str | None, key: str) -> tuple[str | None, tuple[str, str] | None]:
+    """(unit code to convert the value from, or None; (reason, message) when the value cannot be
+    read in the indicator's unit) for a value written in ``unit_text``."""
+    if unit_text is None:
+        return None, None
+    U = units()
+    ind = indicators()[key]
+    code = parse_unit(unit_text)
+    if code is None and ind.unit == "pct" and "%" in unit_text:
+        code = "pct"
+    if code is None:
+        return None, ("unknown_unit", f"unit {unit_text!r} is not recognised; {key} is in {U[ind.unit].name_vi}")
+    if code != ind.unit:
+        if U[code].family != U[ind.unit].family:
+            return None, ("unit_mismatch", f"unit {unit_text!r} cannot be converted to {U[ind.unit].name_vi}, "
+                                           f"the unit of {key}")
+        return code, None
+    return None, None
+
+
+@lru_cache(maxsize=16384)
+def _row_info(code_v: str | None, name_v: str | None, unit_cell, status_cell, note_cell) -> tuple:
+    """Everything one row's text cells decide, cached (forms repeat their rows): (key, fuzzy (key,
+    score) or None, code unknown, mismatching key or None, unit text, unit to convert from,
+    unit problem, row status or None, status word unrecognised, catalog unit, index rule)."""
+    key, name_unit, fz, code_unknown, mismatch = _row_key(code_v, name_v)
+    if key is None:
+        return key, fz, code_unknown, mismatch, None, None, None, None, False, None, None
+    unit_text = None
+    if unit_cell.__class__ is str:
+        unit_text = unit_cell.strip() or None
+    elif isinstance(unit_cell, (int, float)) and not isinstance(unit_cell, bool) and not _blank(unit_cell):
+        unit_text = _fmt_num(unit_cell)
+    if unit_text is None and name_unit:
+        unit_text = name_unit
+    row_status = None
+    unrecognised = False
+    if status_cell.__class__ is str and status_cell.strip():
+        row_status = _status_of(status_cell.strip())
+        unrecognised = row_status is None
+    if row_status is None and note_cell.__class__ is str and note_cell.strip():
+        row_status = _status_of(note_cell.strip())
+    vconv_from, unit_problem = _unit_rule(unit_text, key) if unit_text is not None else (None, None)
+    return (key, fz, code_unknown, mismatch, unit_text, vconv_from, unit_problem, row_status, unrecognised,
+            indicators()[key].unit, _index_rule(key))
+
+
+
+
 def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, cycle: str | None,
                 on: date | None, notes: list[str]) -> SubmissionRead:
     L = layouts()
-    cat = indicators()
     U = units()
     rows = sheet.rows
     sname = sheet.name
     cols = table.cols
     blocks = [cols] + list(table.blocks)
+    hr = table.header_row
 
     # ---- header block: province, period, status words above the table
     hb = _header_block(rows, table)
@@ -1738,26 +1972,26 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
         if q["name"] in table.quirks and q.get("status"):
             sheet_status = q["status"]
     if sheet_status is None:
-        for row in rows[:table.header_row]:
+        for row in rows[:hr]:
             for c in row:
-                s = _text(c)
-                if s and len(s) < 150:
-                    st = _status_of(s)
-                    if st and st != "A":
-                        sheet_status = st
-                        break
+                if c.__class__ is str and c:
+                    s = c.strip()
+                    if s and len(s) < 150:
+                        st = _status_of(s)
+                        if st and st != "A":
+                            sheet_status = st
+                            break
             if sheet_status:
                 break
-    sheet_unit = None
+    sheet_unit = sheet_unit_loc = None
     if "unit" in hb:
         sheet_unit = hb["unit"][0]
         sheet_unit_loc = _loc(sname, *hb["unit"][1])
 
-    if table.header_row > 6:
-        notes.append(f"table header at row {table.header_row + 1}")
+    if hr > 6:
+        notes.append(f"table header at row {hr + 1}")
     if table.header_height > 1:
-        notes.append(f"header on {table.header_height} rows ({table.header_row + 1}-"
-                     f"{table.header_row + table.header_height})")
+        notes.append(f"header on {table.header_height} rows ({hr + 1}-{hr + table.header_height})")
     if table.blocks:
         starts = ", ".join(_col_letter(min(b.values())) for b in blocks)
         notes.append(f"{len(blocks)} tables side by side, from columns {starts}: each read")
@@ -1766,27 +2000,25 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
     if missing:
         notes.append("columns not found: " + ", ".join(missing))
     mapped = {j for b in blocks for j in b.values()}
-    extra = [f"{_col_letter(j)} {lab!r}" for j, lab in table.ignored if j not in mapped]
-    if extra:
-        notes.append("columns ignored: " + "; ".join(extra))
+    if table.ignored:
+        ignored = sorted(table.ignored)
+        extra = [f"{_col_letter(j)} {lab!r}" for j, lab in ignored if j not in mapped]
+        if extra:
+            notes.append("columns ignored: " + "; ".join(extra))
+        if sheet.hidden:
+            hid = [f"{_col_letter(j)} {lab!r}" for j, lab in ignored if j not in mapped and sheet.is_hidden(j)]
+            if hid:
+                notes.append("hidden columns not read: " + "; ".join(hid))
+        info = _cycle_info(cycle) if cycle else None
+        if info:
+            for j, lab in ignored:
+                ys = _YEARS.findall(lab)
+                if ys and str(info[1]) not in ys and j not in mapped and (L.base.match(fold(lab)) or ("",))[0] == "value":
+                    notes.append(f"column {_col_letter(j)} {lab!r} is another year's figure: not read")
     if sheet.hidden:
-        hid = [f"{_col_letter(j)} {lab!r}" for j, lab in table.ignored if j not in mapped and sheet.is_hidden(j)]
-        if hid:
-            notes.append("hidden columns not read: " + "; ".join(hid))
-        shown = [f"{_col_letter(j)}" for j in sorted(mapped) if sheet.is_hidden(j)]
+        shown = [_col_letter(j) for j in sorted(mapped) if sheet.is_hidden(j)]
         if shown:
             notes.append("hidden columns read (no visible column holds the same): " + ", ".join(shown))
-    years = []
-    for b in blocks:
-        j = b.get("value")
-        if j is not None and table.labels.get(j) and _YEARS.search(table.labels[j]):
-            years.append(j)
-    if years and cycle:
-        info = _cycle_info(cycle)
-        for j, lab in table.ignored:
-            ys = _YEARS.findall(lab)
-            if info and ys and str(info[1]) not in ys and j not in mapped:
-                notes.append(f"column {_col_letter(j)} {lab!r} is another year's figure: not read")
     if table.quirks:
         notes.append("layout quirks applied: " + ", ".join(table.quirks))
     for b in blocks:
@@ -1798,62 +2030,85 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
         st = _status_of(table.labels.get(b["value"], "")) if "value" in b else None
         col_status.append(st if st and st != "A" else None)
 
-    # ---- rows
-    items = []  # (row index, indicator key, unit text, flags, status text, note text, cells{key: float|_Cell}, block)
-    quarantine: list[tuple] = []
+    # ---- rows, in one pass. A plain number (the common case) becomes its observation at once, but
+    # in the columns decided as a whole afterwards (index or change; percent-formatted cells); every
+    # other cell (text, symbol, date, Excel error) is parsed once the number convention is known.
+    # Observations keep the reading order: a cell decided later holds a slot (None) in `out`.
+    out: list = []        # observation tuples (indicator, measure, value, unit, status, qualifier,
+    #                       original_value, original_unit, locator, flag)
+    q_rows: list = []     # quarantined rows (unknown or duplicate indicator)
+    q_cells: list = []    # quarantined cells, in reading order (None: a slot filled later)
+    special: list = []    # (slot, quarantine slot, key, cell value, row, col, row context, locator, table)
+    deferred: dict[tuple[int, str], list] = {}  # (table, key) -> [(slot, float | _Cell, raw, ctx, row, col, loc, qslot)]
+    predecided: dict[tuple[int, str], list] = {}  # (table, key) -> [mode, figures read, mode a quirk forces]
+    texts: list[str] = []
     seen: dict[str, int] = {}
     skipped = 0
+    n_items = 0
+    n_conv = 0
+    n_sheet_unit = 0
     fuzzy = []
-    texts: list[str] = []
-    pending: list[tuple] = []
-    width = max((len(r) for r in rows), default=0)
-    if any(len(r) != width for r in rows):  # csv rows can be ragged
-        rows = [r if len(r) == width else list(r) + [None] * (width - len(r)) for r in rows]
-
-    def q(reason, locator, message, raw, indicator=None, measure=None):
-        quarantine.append((reason, locator, message, raw, indicator, measure))
+    if not sheet.typed:  # csv rows can be ragged (spreadsheet grids are rectangular)
+        width = max((len(r) for r in rows), default=0)
+        if any(len(r) != width for r in rows):
+            rows = [r if len(r) == width else list(r) + [None] * (width - len(r)) for r in rows]
+    pct_known = sheet.pct_cells
+    pct_possible = bool(pct_known) or (pct_known is None and sheet.typed)
+    late_keys = {"yoy_index", "mom_index", "pct_of_plan"} if pct_possible else {"yoy_index", "mom_index"}
+    pre = f"{sname}!" if sname else ""
+    colpre = {j: pre + _col_letter(j) for b in blocks for j in b.values()}
+    row_info = _row_info
+    figure_like = _figure_like
+    fmt_num = _fmt_num
+    add = out.append
+    qadd = q_cells.append
+    add_text = texts.append
+    _float, _int, _str = float, int, str
 
     for bi, bcols in enumerate(blocks):
         jc, jn, ju = bcols.get("indicator_code"), bcols.get("indicator_name"), bcols.get("unit")
-        js, jnote = bcols.get("status"), bcols.get("note")
-        mlist = [(k, bcols[k]) for k in MEASURE_KEYS if k in bcols]
+        js, jnote, jv = bcols.get("status"), bcols.get("note"), bcols.get("value")
+        mlist = [(k, bcols[k], _MEASURE_OF[k], k in late_keys) for k in MEASURE_KEYS if k in bcols]
         jq = jn if jn is not None else jc
+        cstatus = col_status[bi]
+        decided = {}  # key -> "index" | "change": a comparison column of plain numbers, decided at once
+        for k, j, _m, late in mlist:
+            if not late:
+                continue
+            deferred[(bi, k)] = []
+            if pct_possible or k not in _INDEX_KEYS:
+                continue
+            forced = _forced_mode(table.quirks, k)
+            col = [r[j] for r in rows[table.data_start:]]
+            if any(v.__class__ is not _float and v is not None and v != "" for v in col):
+                continue  # text, symbols...: decided with them, after the pass
+            nums = [v for v in col if v == v and v is not None and v != ""]
+            if forced in ("index", "change"):
+                decided[k] = forced
+            elif nums and all(50 <= v <= 300 for v in nums):
+                decided[k] = "index"
+            elif nums and all(-50 < v < 50 for v in nums):
+                decided[k] = "change"
+            if k in decided:
+                predecided[(bi, k)] = [decided[k], 0, forced]
         for i in range(table.data_start, len(rows)):
             row = rows[i]
             code_v = row[jc] if jc is not None else None
-            if code_v is not None:
-                code_v = code_v.strip() or None if code_v.__class__ is str else None
+            code_v = (code_v.strip() or None) if code_v.__class__ is _str else None
             name_v = row[jn] if jn is not None else None
-            if name_v is not None:
-                name_v = name_v.strip() or None if name_v.__class__ is str else None
+            name_v = (name_v.strip() or None) if name_v.__class__ is _str else None
             has_fig = False
-            for _k, j in mlist:
+            for _k, j, _m, _l in mlist:
                 v = row[j]
-                if v is None or v == "":
-                    continue
-                if v.__class__ is float or v.__class__ is int or _figure_like(v):
+                if v.__class__ is _float or v.__class__ is _int or (v is not None and v != "" and figure_like(v)):
                     has_fig = True
                     break
             if not has_fig and not code_v and not name_v:
                 continue
-            key = None
-            rflags: list[str] = []
-            name_unit = None
-            if code_v:
-                key = _match_code(code_v)
-            if name_v or (code_v and key is None):
-                m, name_unit, _foot = _match_name(name_v or code_v)
-                if m is not None:
-                    if key is None:
-                        key = m.key
-                        if m.fuzzy:
-                            rflags.append("fuzzy_match")
-                            fuzzy.append(f"row {i + 1}: {(name_v or code_v)!r} -> {m.key} (score {m.score:.0f})")
-                        if code_v and name_v:
-                            notes.append(f"row {i + 1}: code {code_v!r} unknown, indicator read from the name")
-                    elif m.key != key and not m.fuzzy:
-                        rflags.append("code_name_mismatch")
-                        notes.append(f"row {i + 1}: code {key} but the name reads as {m.key}; the code is kept")
+            (key, fz, code_unknown, mismatch, unit_text, vconv_from, unit_problem, row_status, unrecognised,
+             ind_unit, index_rule) = row_info(code_v, name_v, row[ju] if ju is not None else None,
+                                              row[js] if js is not None else None,
+                                              row[jnote] if jnote is not None else None)
             if key is None:
                 if not has_fig:
                     continue  # a heading or a footer line
@@ -1862,50 +2117,93 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                     skipped += 1
                     continue
                 raw = " | ".join(str(c) for c in row if not _blank(c))
-                q("unknown_indicator", _loc(sname, i, jq),
-                  f"row {i + 1}: {label!r} matches no indicator of the catalog; the row is not loaded", raw)
+                q_rows.append(("unknown_indicator", _loc(sname, i, jq),
+                               f"row {i + 1}: {label!r} matches no indicator of the catalog; the row is not loaded",
+                               raw, None, None))
                 continue
+            rflags = ()
+            if fz is not None:
+                rflags = ("fuzzy_match",)
+                fuzzy.append(f"row {i + 1}: {(name_v or code_v)!r} -> {fz[0]} (score {fz[1]:.0f})")
+            if code_unknown:
+                notes.append(f"row {i + 1}: code {code_v!r} unknown, indicator read from the name")
+            if mismatch is not None:
+                rflags = ("code_name_mismatch",)
+                notes.append(f"row {i + 1}: code {key} but the name reads as {mismatch}; the code is kept")
             if not has_fig:
                 continue
             if key in seen:
                 raw = " | ".join(str(c) for c in row if not _blank(c))
-                q("duplicate_indicator", _loc(sname, i, jq),
-                  f"row {i + 1}: {key} was already read from row {seen[key] + 1}; this row is not loaded", raw, key)
+                q_rows.append(("duplicate_indicator", _loc(sname, i, jq),
+                               f"row {i + 1}: {key} was already read from row {seen[key] + 1}; this row is not loaded",
+                               raw, key, None))
                 continue
             seen[key] = i
-            unit_text = None
-            if ju is not None:
-                uv = row[ju]
-                if uv.__class__ is str:
-                    unit_text = uv.strip() or None
-                elif isinstance(uv, (int, float)) and not isinstance(uv, bool) and not _blank(uv):
-                    unit_text = _fmt_num(uv)
-            if unit_text is None and name_unit:
-                unit_text = name_unit
-            st_text = row[js] if js is not None else None
-            st_text = (st_text.strip() or None) if st_text.__class__ is str else None
-            note_text = row[jnote] if jnote is not None else None
-            note_text = (note_text.strip() or None) if note_text.__class__ is str else None
-            cells = {}
-            for k, j in mlist:
+            n_items += 1
+            if unrecognised:
+                rflags = rflags + ("status_unrecognised",)
+            base_status = row_status or cstatus or sheet_status or "A"
+            unit_loc = None
+            if unit_text is None and sheet_unit is not None and jv is not None and not _blank(row[jv]) \
+                    and U[ind_unit].family not in ("pct", "pp"):
+                unit_text = sheet_unit
+                unit_loc = sheet_unit_loc
+                n_sheet_unit += 1
+                vconv_from, unit_problem = _unit_rule(unit_text, key)
+            flagstr = ",".join(dict.fromkeys(rflags)) if rflags else None
+            ctx = (key, ind_unit, unit_text, rflags, base_status, vconv_from, unit_problem, index_rule, unit_loc,
+                   ju, flagstr)
+            rowno = str(i + 1)
+            for k, j, measure, late in mlist:
                 v = row[j]
+                if v.__class__ is _float:  # a plain number
+                    if v != v:
+                        continue
+                    loc = colpre[j] + rowno
+                    if late:
+                        mode = decided.get(k)
+                        if mode is None:
+                            deferred[(bi, k)].append((len(out), v, v, ctx, i, j, loc, None))
+                            add(None)
+                        else:
+                            predecided[(bi, k)][1] += 1
+                            if mode == "index":
+                                add((key, measure, round(v - 100.0, 10), "pct", base_status, None, fmt_num(v), None,
+                                     loc, flagstr))
+                            else:
+                                add((key, measure, v, "pct", base_status, None, fmt_num(v), None, loc,
+                                     ",".join(dict.fromkeys(rflags + ("growth_not_index",)))))
+                    elif k == "value":
+                        if unit_problem:
+                            qadd((unit_problem[0], unit_loc or (_loc(sname, i, ju) if ju is not None else loc),
+                                  unit_problem[1], f"{fmt_num(v)} {unit_text}", key, "value"))
+                            continue
+                        value = v
+                        flags = rflags
+                        if vconv_from:
+                            value = round(convert(value, vconv_from, ind_unit), 10)
+                            flags = flags + ("unit_converted",)
+                            n_conv += 1
+                        if index_rule:
+                            lo, hi, is_ic = index_rule
+                            if (60 <= value <= 250 and lo <= value - 100 <= hi
+                                    and (not lo <= value <= hi or (is_ic and 80 <= value <= 150))):
+                                value = round(value - 100.0, 10)
+                                flags = flags + ("index_as_change",)
+                        add((key, "value", value, ind_unit, base_status, None, fmt_num(v), unit_text, loc,
+                             flagstr if flags is rflags else ",".join(dict.fromkeys(flags))))
+                    else:
+                        add((key, measure, v, "pct", base_status, None, fmt_num(v), None, loc, flagstr))
+                    continue
                 if v is None or v == "":
                     continue
-                if v.__class__ is float:  # the common case: a plain number, kept as a bare float
-                    if v == v:
-                        cells[k] = v
-                    continue
-                if v.__class__ is str:  # parsed below, once the number convention is known
-                    texts.append(v)
-                    pending.append((cells, k, v, i, j))
-                    cells[k] = None  # keeps the column order of the row
-                    continue
-                c = _parse_cell(v, i, j, None, False)
-                if c is not None:
-                    cells[k] = c
-            items.append((i, key, unit_text, rflags, st_text, note_text, cells, bi))
+                if v.__class__ is _str:
+                    add_text(v)
+                special.append((len(out), len(q_cells), k, v, i, j, ctx, colpre[j] + rowno, bi))
+                add(None)
+                qadd(None)
 
-    # ---- number convention (from the text cells of the figure columns), then the text cells
+    # ---- number convention (from the text cells of the figure columns), then the other cells
     conv = None
     if texts:
         vi = en = 0
@@ -1917,70 +2215,136 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
         if conv == "en":
             notes.append("numbers written the English way (1,234.5)")
     have_evidence = conv is not None
-    for cells, k, v, i, j in pending:
+    symbols = L.symbols
+
+    def finish(slot, qslot, k, c, ctx, loc, col_flag=None):
+        """The observation (or the quarantine row) of a parsed cell."""
+        nonlocal n_conv
+        key, ind_unit, unit_text, rflags, base_status, vconv_from, unit_problem, index_rule, unit_loc, ju_, _fs = ctx
+        measure = _MEASURE_OF[k]
+        nonlocal holes
+        if c.error:
+            row = (c.error, loc, f"{key} {measure}: {c.message}", c.text, key, measure)
+            if qslot is None:
+                q_cells.append(row)
+            else:
+                q_cells[qslot] = row
+            holes += 1
+            return
+        flags = rflags + tuple(c.flags) if c.flags else rflags
+        if col_flag:
+            flags = flags + (col_flag,)
+        value = c.value
+        unit = "pct"
+        orig_unit = None
+        if k == "value":
+            unit = ind_unit
+            orig_unit = unit_text
+            if unit_problem and c.symbol is None:
+                row = (unit_problem[0], unit_loc or (_loc(sname, c.row, ju_) if ju_ is not None else loc),
+                       unit_problem[1], f"{c.text} {unit_text}", key, "value")
+                if qslot is None:
+                    q_cells.append(row)
+                else:
+                    q_cells[qslot] = row
+                holes += 1
+                return
+            if vconv_from and value is not None:
+                value = round(convert(value, vconv_from, ind_unit), 10)
+                flags = flags + ("unit_converted",)
+                n_conv += 1
+            if value is not None and index_rule:
+                lo, hi, is_ic = index_rule
+                if (60 <= value <= 250 and lo <= value - 100 <= hi
+                        and (not lo <= value <= hi or (is_ic and 80 <= value <= 150))):
+                    value = round(value - 100.0, 10)
+                    flags = flags + ("index_as_change",)
+        status = c.status or base_status
+        qualifier = c.qualifier
+        if c.symbol is not None:
+            sym = symbols.get(c.symbol) or symbols.get("...")
+            status, qualifier, value = sym["status"], sym["qualifier"], None
+        out[slot] = (key, measure, value, unit, status, qualifier, c.text, orig_unit, loc,
+                     ",".join(dict.fromkeys(flags)) if flags else None)
+
+    holes = 0
+    for slot, qslot, k, v, i, j, ctx, loc, bi in special:
+        if v.__class__ is str:
+            t = v.strip()
+            if not t:
+                holes += 1
+                continue
+            spec = _parse_text(t, conv, have_evidence, k in _INDEX_KEYS)
+            if spec[7] is _PLAIN and not pct_possible:  # a plain number typed as text
+                if k in late_keys:
+                    deferred[(bi, k)].append((slot, spec[0], v, ctx, i, j, loc, qslot))
+                    continue
+                if k != "value" or not (ctx[6] or ctx[5] or ctx[7]):
+                    out[slot] = (ctx[0], _MEASURE_OF[k], spec[0], ctx[1] if k == "value" else "pct", ctx[4], None, t,
+                                 ctx[2] if k == "value" else None, loc, ctx[10])
+                    continue
         c = _parse_cell(v, i, j, conv, have_evidence, k in _INDEX_KEYS)
-        if c is not None:
-            cells[k] = c
+        if c is None:
+            holes += 1
+            continue
+        if k in late_keys:
+            deferred[(bi, k)].append((slot, c, v, ctx, i, j, loc, qslot))
         else:
-            del cells[k]
+            finish(slot, qslot, k, c, ctx, loc)
 
     if skipped:
         notes.append(f"{skipped} subtotal or grouping rows skipped")
     if fuzzy:
         notes.append("fuzzy indicator matches: " + "; ".join(fuzzy))
-    if not items:
-        if quarantine:
+    if not n_items:
+        if q_rows:
             raise LayoutError(
-                f"no row of the table matches an indicator ({len(quarantine)} rows with figures unmatched)",
+                f"no row of the table matches an indicator ({len(q_rows)} rows with figures unmatched)",
                 file=name, locator=f"{sname}!A{table.data_start + 1}" if sname else f"A{table.data_start + 1}",
                 reason="no_indicator_rows",
                 hint="write the indicator code (Mã chỉ tiêu) or the template's indicator name on each row")
         notes.append("the table has no figures")
 
-    # ---- column decisions: percent cells, index vs growth (per table, per column)
-    # A cell is a bare float (a plain number) or a _Cell (text, symbol, flags, error).
-    pct_known = sheet.pct_cells
-    col_flag: dict[tuple[int, str], str] = {}
-    for bi, bcols in enumerate(blocks):
-        for k in ("yoy_index", "mom_index", "pct_of_plan"):
-            if k not in bcols:
-                continue
-            j = bcols[k]
-            entries = [(it[0], it[6]) for it in items if it[7] == bi and k in it[6]]
-            if not entries:
-                continue
+    # ---- column decisions (percent-formatted cells, then index or change), per table and column
+    for (bi, k), entries in deferred.items():
+        j = blocks[bi][k]
+        pre = predecided.get((bi, k))
+        if pre is not None:
+            if pre[0] == "change" and pre[2] not in ("change", "index") and pre[1]:
+                notes.append(f"column {_col_letter(j)} ({table.labels.get(j, k)!r}): "
+                             f"{pre[1]} of {pre[1]} figures are growth rates (7,5), not indices (107,5); "
+                             "read as growth")
+            continue
+        if not entries:
+            continue
+        if pct_possible:
             if pct_known is not None:
-                scaled = [(i, cl) for i, cl in entries if (i, j) in pct_known and
-                          (cl[k].__class__ is float or (cl[k].numeric and cl[k].value is not None))]
+                scaled = [n for n, e in enumerate(entries) if (e[4], e[5]) in pct_known and
+                          (e[1].__class__ is float or (e[1].numeric and e[1].value is not None))]
             elif sheet.typed and k != "mom_index":
-                vals = [cl[k] if cl[k].__class__ is float else cl[k].value for _i, cl in entries]
+                vals = [e[1] if e[1].__class__ is float else e[1].value for e in entries]
                 nums = [x for x in vals if x is not None]
-                plain = all(cl[k].__class__ is float or cl[k].numeric for _i, cl in entries)
-                scaled = entries if plain and len(nums) >= 2 and all(0.2 <= abs(x) <= 3.0 for x in nums) else []
+                plain = all(e[1].__class__ is float or e[1].numeric for e in entries)
+                scaled = list(range(len(entries))) if plain and len(nums) >= 2 and \
+                    all(0.2 <= abs(x) <= 3.0 for x in nums) else []
             else:
                 scaled = []
-            for i, cl in scaled:
-                c = cl[k]
+            for n in scaled:
+                e = entries[n]
+                c = e[1]
                 if c.__class__ is float:
-                    raw = c
-                    c = cl[k] = _Cell(i, j, c, None, True)
-                    c.text = _fmt_num(raw)
+                    c = _Cell(e[4], e[5], c, _fmt_num(c), True)
                 if c.value is not None:
                     c.value = round(c.value * 100.0, 10)
                     c.flags.append("percent_cell")
+                entries[n] = (e[0], c) + e[2:]
             if scaled:
                 notes.append(f"column {_col_letter(j)}: {len(scaled)} percent-formatted cells read as percent")
-        for k in _INDEX_KEYS:
-            if k not in bcols:
-                continue
-            j = bcols[k]
-            cells_k = [it[6] for it in items if it[7] == bi and k in it[6]]
-            vals = [cl[k] if cl[k].__class__ is float else cl[k].value for cl in cells_k]
+        col_flag = None
+        if k in _INDEX_KEYS:
+            vals = [e[1] if e[1].__class__ is float else e[1].value for e in entries]
             vals = [x for x in vals if x is not None]
-            mode = "auto"
-            for qk in L.quirks:
-                if qk["name"] in table.quirks and qk.get("yoy" if k == "yoy_index" else "mom"):
-                    mode = qk.get("yoy" if k == "yoy_index" else "mom")
+            mode = _forced_mode(table.quirks, k)
             if mode == "auto" and vals:
                 n_idx = sum(1 for x in vals if 50 <= x <= 300)
                 n_chg = sum(1 for x in vals if -50 < x < 50)
@@ -1990,162 +2354,47 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                                  f"{n_chg} of {len(vals)} figures are growth rates (7,5), not indices (107,5); "
                                  "read as growth")
             if mode == "change":
-                col_flag[(bi, k)] = "growth_not_index"
-                continue
-            n_explicit = 0
-            for cl in cells_k:
-                c = cl[k]
-                if c.__class__ is float:
-                    cl[k] = round(c - 100.0, 10)
-                elif c.change:  # "+7,5%", "giảm 3,4%": a change whatever the column holds
-                    if c.value is not None:
-                        c.flags.append("growth_not_index")
-                        n_explicit += 1
-                elif c.value is not None:
-                    c.value = round(c.value - 100.0, 10)
-            if n_explicit:
-                notes.append(f"column {_col_letter(j)}: {n_explicit} figures written as changes (+7,5%) "
-                             "among indices: read as changes")
+                col_flag = "growth_not_index"
+            else:
+                n_explicit = 0
+                for n, e in enumerate(entries):
+                    c = e[1]
+                    if c.__class__ is float:
+                        entries[n] = (e[0], round(c - 100.0, 10)) + e[2:]
+                    elif c.change:  # "+7,5%", "giảm 3,4%": a change whatever the column holds
+                        if c.value is not None:
+                            c.flags.append("growth_not_index")
+                            n_explicit += 1
+                    elif c.value is not None:
+                        c.value = round(c.value - 100.0, 10)
+                if n_explicit:
+                    notes.append(f"column {_col_letter(j)}: {n_explicit} figures written as changes (+7,5%) "
+                                 "among indices: read as changes")
+        measure = _MEASURE_OF[k]
+        for slot, c, raw, ctx, _i, _j, loc, qslot in entries:
+            if c.__class__ is float:
+                flags = (",".join(dict.fromkeys(ctx[3] + (col_flag,))) if col_flag else ctx[10])
+                out[slot] = (ctx[0], measure, c, "pct", ctx[4], None,
+                             fmt_num(raw) if raw.__class__ is float else raw.strip(), None, loc, flags)
+            else:
+                finish(slot, qslot, k, c, ctx, loc, col_flag)
 
-    # ---- observations
-    out: list[tuple] = []  # (indicator, measure, value, unit, status, qualifier, original_value,
-    #                          original_unit, locator, flag)
-    add = out.append
-    n_conv = 0
-    n_sheet_unit = 0
-    pre = f"{sname}!" if sname else ""
-    letters = {j: _col_letter(j) for b in blocks for j in b.values()}
-    symbols = L.symbols
-    for i, key, unit_text, rflags, st_text, note_text, cells, bi in items:
-        bcols = blocks[bi]
-        ju = bcols.get("unit")
-        ind = cat[key]
-        row_status = None
-        if st_text:
-            row_status = _status_of(st_text)
-            if row_status is None:
-                rflags = rflags + ["status_unrecognised"]
-        if row_status is None and note_text:
-            row_status = _status_of(note_text)
-        base_status = row_status or col_status[bi] or sheet_status or "A"
-        # unit of the value cell
-        unit_loc = None
-        if unit_text is None and sheet_unit is not None and "value" in cells and \
-                U[ind.unit].family not in ("pct", "pp"):
-            unit_text = sheet_unit
-            unit_loc = sheet_unit_loc
-            n_sheet_unit += 1
-        vconv_from, unit_problem = None, None
-        if unit_text is not None:
-            code = parse_unit(unit_text)
-            if code is None and ind.unit == "pct" and "%" in unit_text:
-                code = "pct"
-            if code is None:
-                unit_problem = ("unknown_unit", f"unit {unit_text!r} is not recognised; {key} is in "
-                                f"{U[ind.unit].name_vi}")
-            elif code != ind.unit:
-                if U[code].family != U[ind.unit].family:
-                    unit_problem = ("unit_mismatch", f"unit {unit_text!r} cannot be converted to "
-                                    f"{U[ind.unit].name_vi}, the unit of {key}")
-                else:
-                    vconv_from = code
-        index_rule = _index_rule(key)
-        rowno = str(i + 1)
-        for k, c in cells.items():
-            j = bcols[k]
-            loc = pre + letters[j] + rowno
-            if c.__class__ is float:  # a plain number
-                flags = rflags
-                if (bi, k) in col_flag:
-                    flags = flags + [col_flag[(bi, k)]]
-                if k == "value":
-                    if unit_problem:
-                        raw = rows[i][j]
-                        q(unit_problem[0], unit_loc or (_loc(sname, i, ju) if ju is not None else loc),
-                          unit_problem[1], f"{_fmt_num(raw)} {unit_text}", key, "value")
-                        continue
-                    value = c
-                    if vconv_from:
-                        value = round(convert(value, vconv_from, ind.unit), 10)
-                        flags = flags + ["unit_converted"]
-                        n_conv += 1
-                    if index_rule:
-                        lo, hi, is_ic = index_rule
-                        if (60 <= value <= 250 and lo <= value - 100 <= hi
-                                and (not lo <= value <= hi or (is_ic and 80 <= value <= 150))):
-                            value = round(value - 100.0, 10)
-                            flags = flags + ["index_as_change"]
-                    unit, ounit = ind.unit, unit_text
-                else:
-                    value, unit, ounit = c, "pct", None
-                raw = rows[i][j]
-                add((key, _MEASURE_OF[k], value, unit, base_status, None,
-                     _fmt_num(raw) if raw.__class__ is float else str(raw), ounit, loc,
-                     ",".join(dict.fromkeys(flags)) if flags else None))
-                continue
-            if c.error:
-                q(c.error, loc, f"{key} {_MEASURE_OF[k]}: {c.message}", c.text, key, _MEASURE_OF[k])
-                continue
-            flags = rflags + c.flags if c.flags else rflags
-            if (bi, k) in col_flag:
-                flags = flags + [col_flag[(bi, k)]]
-            value = c.value
-            unit = "pct"
-            orig_unit = None
-            if k == "value":
-                unit = ind.unit
-                orig_unit = unit_text
-                if unit_problem and c.symbol is None:
-                    q(unit_problem[0], unit_loc or (_loc(sname, i, ju) if ju is not None else loc),
-                      unit_problem[1], f"{c.text} {unit_text}", key, "value")
-                    continue
-                if vconv_from and value is not None:
-                    value = round(convert(value, vconv_from, ind.unit), 10)
-                    flags = flags + ["unit_converted"]
-                    n_conv += 1
-                if value is not None and index_rule:
-                    lo, hi, is_ic = index_rule
-                    if (60 <= value <= 250 and lo <= value - 100 <= hi
-                            and (not lo <= value <= hi or (is_ic and 80 <= value <= 150))):
-                        value = round(value - 100.0, 10)
-                        flags = flags + ["index_as_change"]
-            status = c.status or base_status
-            qualifier = c.qualifier
-            if c.symbol is not None:
-                sym = symbols.get(c.symbol) or symbols.get("...")
-                status, qualifier, value = sym["status"], sym["qualifier"], None
-            add((key, _MEASURE_OF[k], value, unit, status, qualifier, c.text, orig_unit, loc,
-                 ",".join(dict.fromkeys(flags)) if flags else None))
+    if holes:
+        out = [o for o in out if o is not None]
+    quarantine = q_rows + [x for x in q_cells if x is not None]
     if n_sheet_unit:
         notes.append(f"the unit {sheet_unit!r} stated above the table ({sheet_unit_loc}) applied to "
                      f"{n_sheet_unit} rows without a unit")
     if n_conv:
         notes.append(f"{n_conv} values converted to the catalog unit")
-    n = len(out)
-    if n:
-        cols_ = list(zip(*out))
-        rec = {"indicator": cols_[0], "measure": cols_[1], "value": cols_[2], "unit": cols_[3],
-               "status": cols_[4], "qualifier": cols_[5], "original_value": cols_[6],
-               "original_unit": cols_[7], "locator": cols_[8], "flag": cols_[9]}
-    else:
-        rec = {"value": []}
-    rec["period"] = the_cycle
-    rec["cycle"] = the_cycle
-    rec["province_code"] = province.code if province else None
-    rec["province_set"] = province.province_set if province else None
-    rec["source_kind"] = "submission"
-    rec["source_file"] = name
-    rec["source_sha256"] = sha256
-    obs = _frame(rec, _OBS_COLS, n)
-
-    nq = len(quarantine)
-    if nq:
+    province_code = province.code if province else None
+    obs = _obs_frame(out, the_cycle, province_code, province.province_set if province else None, name, sha256)
+    if quarantine:
         qc = list(zip(*quarantine))
         qrec = {"reason": qc[0], "locator": qc[1], "message": qc[2],
                 "raw_value": [None if v is None else str(v) for v in qc[3]], "indicator": qc[4], "measure": qc[5],
-                "cycle": the_cycle, "file": name, "source_sha256": sha256,
-                "province_code": province.code if province else None}
-        qdf = _frame(qrec, _Q_COLS, nq)
+                "cycle": the_cycle, "file": name, "source_sha256": sha256, "province_code": province_code}
+        qdf = _frame(qrec, _Q_COLS, len(quarantine))
     else:
         qdf = _empty_quarantine()
     return SubmissionRead(obs, qdf, province, province_source, stated_period, sname, notes)
