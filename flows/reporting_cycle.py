@@ -111,11 +111,13 @@ def process_cycle(settings: Settings, cycle: str, parameters: dict, bar: BarTask
     timer = pipeline.Timer()
     with _stage(timer, cycle, "plan", bar):
         p = plan(settings, cycle, parameters)
+        done_before = pipeline.already_loaded(settings, p)
     stage(cycle, "plan", timer.timings["plan"], files=len(p.files), run=p.run_id)
-    if pipeline.already_loaded(settings, p):
-        row = pipeline.record_repeat(settings, p)
+    if done_before:
+        with _stage(timer, cycle, "skipped", bar):
+            row = pipeline.record_repeat(settings, p)
         row["timings"], row["skipped"] = timer.timings, True
-        stage(cycle, "skipped", 0.0, note="same inputs as run " + p.run_id)
+        stage(cycle, "skipped", timer.timings["skipped"], f"same inputs as run {p.run_id}: nothing read, attempt counted")
         return row
     with _stage(timer, cycle, "parse", bar):
         results, cached = parse_files(settings, p)

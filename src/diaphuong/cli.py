@@ -99,7 +99,7 @@ def run(
         t.add_row(r["cycle"] + (" (unchanged)" if r.get("skipped") else ""), str(r["expected"]), str(r["received"]),
                   str(r["on_time"]), str(r["observations"]), str(r["critical"]), str(r["warning"]), str(r["info"]))
     out.print(t)
-    out.print(f"warehouse: {settings.duckdb_path}")
+    out.print(f"warehouse: {settings.duckdb_path.resolve()}")
     for r in rows:
         out.print(f"report {r['cycle']}: {r['report']}")
     if fail_on:

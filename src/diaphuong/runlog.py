@@ -80,8 +80,10 @@ def run_log(logs_dir: Path) -> Iterator[Path]:
         h.close()
 
 
-def stage(cycle: str, name: str, seconds: float, **counts) -> None:
-    what = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
+def stage(cycle: str, name: str, seconds: float, *notes: str, **counts) -> None:
+    """``2025-H2  parse  4.85 s  64 files, 63 from cache``: counts as ``files=64``, free text as
+    positional notes."""
+    what = ", ".join([f"{v} {k.replace('_', ' ')}" for k, v in counts.items()] + list(notes))
     LOGGER.info("%-8s %-13s %6.2f s  %s", cycle, name, seconds, what)
 
 

@@ -197,7 +197,9 @@ rules(indicator, measure, rule, weight_indicator) AS (VALUES
     {rules}),
 old AS (
   SELECT b.*, x.new_code, m.n_members, r.rule, r.weight_indicator,
-         CAST(TRY_CAST(left(b.period, 4) AS INTEGER) - 1 AS VARCHAR) || substr(b.period, 5) AS period_last_year
+         CASE WHEN r.rule = 'growth'
+              THEN CAST(TRY_CAST(left(b.period, 4) AS INTEGER) - 1 AS VARCHAR) || substr(b.period, 5)
+         END AS period_last_year
   FROM best b
   JOIN province_crosswalk x ON x.old_code = b.province_code
   JOIN members m ON m.new_code = x.new_code
@@ -212,12 +214,11 @@ weighted AS (
            WHEN 'plan' THEN lt.value * 100 / nullif(o.value, 0)
          END AS weight,
          CASE WHEN ly.value IS NOT NULL THEN 'last_year' WHEN lt.value IS NOT NULL THEN 'this_period' END AS weight_from
-  FROM old o
-  LEFT JOIN best ly ON o.rule = 'growth' AND ly.province_set = '2008' AND ly.province_code = o.province_code
+  FROM old o  -- equalities only (a NULL weight_indicator or period_last_year matches nothing): hash joins
+  LEFT JOIN best ly ON ly.province_set = '2008' AND ly.province_code = o.province_code
         AND ly.indicator = o.weight_indicator AND ly.measure = 'value' AND ly.period = o.period_last_year
-  LEFT JOIN best lt ON o.rule IN ('growth', 'share', 'plan') AND lt.province_set = '2008'
-        AND lt.province_code = o.province_code AND lt.indicator = o.weight_indicator AND lt.measure = 'value'
-        AND lt.period = o.period
+  LEFT JOIN best lt ON lt.province_set = '2008' AND lt.province_code = o.province_code
+        AND lt.indicator = o.weight_indicator AND lt.measure = 'value' AND lt.period = o.period
 ),
 agg AS (
   SELECT period, new_code AS province_code, indicator, measure, rule,

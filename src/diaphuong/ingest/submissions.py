@@ -2219,10 +2219,9 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
 
     def finish(slot, qslot, k, c, ctx, loc, col_flag=None):
         """The observation (or the quarantine row) of a parsed cell."""
-        nonlocal n_conv
+        nonlocal n_conv, holes
         key, ind_unit, unit_text, rflags, base_status, vconv_from, unit_problem, index_rule, unit_loc, ju_, _fs = ctx
         measure = _MEASURE_OF[k]
-        nonlocal holes
         if c.error:
             row = (c.error, loc, f"{key} {measure}: {c.message}", c.text, key, measure)
             if qslot is None:
