@@ -6,7 +6,7 @@ import duckdb
 import pandas as pd
 
 from diaphuong import schema
-from diaphuong.errors import DiaphuongError, WarehouseError, WarehouseLocked
+from diaphuong.errors import DiaphuongError, WarehouseLocked
 from diaphuong.settings import Settings
 
 
