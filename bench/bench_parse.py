@@ -10,10 +10,13 @@ timed: that is the discover stage), then in the same run times, interleaved, bes
 * bare:  ``CalamineWorkbook.from_path(p)`` + ``to_python()`` of the first sheet, per file;
 * parse: ``read_submission(path, cycle=, source_file=, sha256=, on=)`` per file, exactly as
   ``pipeline.parse_submission_file`` calls it (format sniffing, zip and extent checks, header and
-  layout detection, indicator matching, number parsing, conversions, and the two DataFrames with
-  the columns of the ``observation`` and ``quarantine`` tables);
+  layout detection, indicator matching, number parsing, conversions; the observation and
+  quarantine rows as light ``Rows``, no DataFrame per file), then, once for all the files, the
+  ``observation`` and ``quarantine`` DataFrames built from those rows (``frame_of``, what
+  ``pipeline.assemble`` does with a cycle's files): the parse stage's whole output, included;
 * pipeline (for information): ``pipeline.parse_submission_file`` itself, which adds the pipeline's
-  own per-file bookkeeping (the ``submission`` row, lateness, its copies and edits of the frames).
+  own per-file bookkeeping (the ``submission`` row, lateness, its constants on the rows), and the
+  same one-off frames.
 
 Prints files/s, sheet rows/s, observations/s, the peak Python memory of each stage (tracemalloc,
 in a separate pass so it does not slow the timed one), the process's max RSS, and the ratio
@@ -44,7 +47,7 @@ from diaphuong.catalog.indicators import indicators  # noqa: E402
 from diaphuong.catalog.provinces import provinces_on  # noqa: E402
 from diaphuong.catalog.units import units  # noqa: E402
 from diaphuong.ingest.discover import register_files  # noqa: E402
-from diaphuong.ingest.submissions import read_submission  # noqa: E402
+from diaphuong.ingest.submissions import frame_of, read_submission  # noqa: E402
 from diaphuong.periods import parse_period  # noqa: E402
 
 CYCLE = "2025"
@@ -146,15 +149,22 @@ def bare(files: list[dict], raw: Path) -> int:
     return rows
 
 
+def _frames(obs_parts: list, q_parts: list) -> tuple[int, int]:
+    """The cycle's two DataFrames from the files' rows, built once (as pipeline.assemble does)."""
+    o = frame_of(obs_parts) if obs_parts else None
+    q = frame_of([p for p in q_parts if len(p)]) if any(len(p) for p in q_parts) else None
+    return (0 if o is None else len(o)), (0 if q is None else len(q))
+
+
 def parse(files: list[dict], raw: Path) -> tuple[int, int]:
-    """The parse stage as pipeline.parse_submission_file makes its calls."""
+    """The parse stage as pipeline.parse_submission_file makes its calls, and the frames of its output."""
     on = parse_period(CYCLE).end
-    obs = q = 0
+    obs_parts, q_parts = [], []
     for f in files:
         r = read_submission(raw / f["path"], cycle=CYCLE, source_file=f["path"], sha256=f["sha256"], on=on)
-        obs += len(r.observations)
-        q += len(r.quarantine)
-    return obs, q
+        obs_parts.append(r.obs_rows)
+        q_parts.append(r.q_rows)
+    return _frames(obs_parts, q_parts)
 
 
 def pipeline_stage(files: list[dict], raw: Path) -> tuple[int, int]:
@@ -162,12 +172,12 @@ def pipeline_stage(files: list[dict], raw: Path) -> tuple[int, int]:
     from diaphuong.pipeline import parse_submission_file
 
     cal = cycle_calendar(CYCLE)
-    obs = q = 0
+    obs_parts, q_parts = [], []
     for f in files:
         r = parse_submission_file(raw, CYCLE, f, cal)
-        obs += len(r.observations)
-        q += len(r.quarantine)
-    return obs, q
+        obs_parts.append(r._obs)
+        q_parts.append(r._q)
+    return _frames(obs_parts, q_parts)
 
 
 def timed(fn, *a):

@@ -64,7 +64,8 @@ def run(
     today: Annotated[Optional[str], typer.Option(help="With --kind: the date the schedule fires (YYYY-MM-DD, default today)")] = None,
     task_runner: Annotated[Runner, typer.Option("--task-runner", help="Where files are parsed: a thread pool, or a Dask cluster (prefect-dask)")] = Runner.threads,
     dask_address: Annotated[Optional[str], typer.Option("--dask-address", help="Scheduler of a running Dask cluster (tcp://host:8786); default: a local cluster")] = None,
-    workers: Annotated[Optional[int], typer.Option(help="Threads (default $DIAPHUONG_WORKERS or the cores) or local Dask workers (default 2)")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Threads (default $DIAPHUONG_WORKERS or the cores), or local Dask workers (default 2); with --dask-address, the cluster's worker processes (sizes the read tasks)")] = None,
+    read_tasks: Annotated[Optional[int], typer.Option("--read-tasks", help="Split each cycle's files into this many read tasks (default: one per file on threads, 2 per worker on Dask)")] = None,
     progress: Annotated[Optional[bool], typer.Option("--progress/--no-progress", help="Progress bar (default: when stderr is a terminal)")] = None,
 ) -> None:
     """Run the reporting-cycle flow: ingest, extract, check, validate, load, report."""
@@ -87,11 +88,13 @@ def run(
     from diaphuong_flows.reporting_cycle import with_task_runner
 
     flow = with_task_runner(task_runner.value, address=dask_address, workers=workers)
+    if read_tasks is None and task_runner == Runner.dask:
+        read_tasks = 2 * (workers or 2)  # every Dask task costs ~0.15 s: a few larger ones
     console()
     shared = api_for_subprocesses() if task_runner == Runner.dask else nullcontext()
     with no_heartbeat(), shared, progress_bar(progress):
         rows = flow(cycle=cycle, kind=kind, today=today, raw_dir=str(settings.raw_dir.resolve()),
-                    warehouse_dir=str(settings.warehouse_dir.resolve()))
+                    warehouse_dir=str(settings.warehouse_dir.resolve()), read_tasks=read_tasks)
     t = Table(title="diaphuong run")
     for c in ("cycle", "expected", "received", "on time", "observations", "critical", "warning", "info"):
         t.add_column(c, justify="left" if c == "cycle" else "right")

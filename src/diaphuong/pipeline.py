@@ -87,12 +87,39 @@ def plan_cycle(settings: Settings, cycle: str, parameters: dict | None = None) -
 # ---------------------------------------------------------------- per file
 
 
-@dataclass
 class FileResult:
-    """What reading one file gave: observations, quarantine rows and the file's `submission` row."""
-    observations: pd.DataFrame
-    quarantine: pd.DataFrame
-    submission: dict
+    """What reading one file gave: observations, quarantine rows and the file's `submission` row.
+    The spreadsheet reader's rows stay light (``submissions.Rows``) until :func:`assemble` builds one
+    frame per cycle from all files; ``observations`` / ``quarantine`` build this file's frame on access."""
+
+    def __init__(self, observations, quarantine, submission: dict):
+        self._obs = observations  # DataFrame or submissions.Rows
+        self._q = quarantine
+        self.submission = submission
+
+    @staticmethod
+    def _df(x) -> pd.DataFrame:
+        return x if isinstance(x, pd.DataFrame) else x.frame()
+
+    @property
+    def observations(self) -> pd.DataFrame:
+        self._obs = self._df(self._obs)
+        return self._obs
+
+    @property
+    def quarantine(self) -> pd.DataFrame:
+        self._q = self._df(self._q)
+        return self._q
+
+    def __setstate__(self, st: dict) -> None:  # a cache entry pickled when these were plain fields
+        if "observations" in st:
+            st["_obs"] = st.pop("observations")
+        if "quarantine" in st:
+            st["_q"] = st.pop("quarantine")
+        self.__dict__.update(st)
+
+    def __repr__(self) -> str:
+        return f"FileResult({len(self._obs)} observations, {len(self._q)} quarantined, {self.submission.get('path')!r})"
 
 
 def _submission_row(plan_cycle_: str, f: dict, cal) -> dict:
@@ -173,18 +200,27 @@ def parse_submission_file(raw_dir: Path, cycle: str, f: dict, cal) -> FileResult
     notes = list(res.notes)
     if res.period and res.period != cycle:
         notes.append(f"the file states period {res.period}, the folder says {cycle}")
-    obs = res.observations  # the reader's own frames: filled in place, no copy
-    q = res.quarantine
+    obs = res.obs_rows  # the reader's own rows (no DataFrame per file): filled in place, no copy
+    q = res.q_rows
     if prov is None:
         row.update(note="; ".join(notes) or None)
         return _rejected(cycle, f, row, "no_province",
                          f"{f['path']}: no province in the header, the file name or the inbox sender")
-    _fill(obs, cycle=cycle, province_code=prov.code, province_set=prov.province_set, source_kind="submission",
-          source_file=f["path"], source_sha256=f["sha256"])
-    obs["period"] = obs["period"].fillna(cycle) if "period" in obs else cycle
+    constants = dict(cycle=cycle, province_code=prov.code, province_set=prov.province_set, source_kind="submission",
+                     source_file=f["path"], source_sha256=f["sha256"])
+    if isinstance(obs, pd.DataFrame):
+        _fill(obs, **constants)
+        obs["period"] = obs["period"].fillna(cycle) if "period" in obs else cycle
+    else:
+        obs.const.update(constants)
+        if obs.const.get("period") is None:
+            obs.const["period"] = cycle
     if len(q):
-        q["cycle"] = cycle
-        q["province_code"] = prov.code
+        if isinstance(q, pd.DataFrame):
+            q["cycle"] = cycle
+            q["province_code"] = prov.code
+        else:
+            q.const.update(cycle=cycle, province_code=prov.code)
     row.update(province_code=prov.code, province_set=prov.province_set, province_source=source,
                observations=len(obs), quarantined_rows=len(q), note="; ".join(notes) or None)
     return FileResult(obs, q, row)
@@ -228,12 +264,30 @@ class Assembled:
     quarantine: pd.DataFrame
 
 
-def _concat(frames: list[pd.DataFrame], table: str) -> pd.DataFrame:
+def _concat(frames: list, table: str) -> pd.DataFrame:
+    """One frame from per-file frames and reader rows (``submissions.Rows``, in the table's column
+    order): each run of consecutive reader rows becomes ONE frame, built in one go."""
+    from diaphuong.ingest.submissions import frame_of
+
     frames = [f for f in frames if f is not None and len(f)]
     if not frames:
         return schema.empty_frame(table)
     cols = schema.TABLES[table].columns
-    return pd.concat([f[[c for c in f.columns if c in cols]] for f in frames], ignore_index=True)
+    out: list[pd.DataFrame] = []
+    run: list = []
+    for f in frames:
+        if isinstance(f, pd.DataFrame):
+            if run:
+                out.append(frame_of(run))
+                run = []
+            out.append(f[[c for c in f.columns if c in cols]])
+        else:
+            run.append(f)
+    if run:
+        out.append(frame_of(run))
+    if len(out) == 1 and not isinstance(frames[-1], pd.DataFrame) and len(frames) == len(run):
+        return out[0]  # built in one go from reader rows: already a fresh frame with a RangeIndex
+    return pd.concat(out, ignore_index=True)
 
 
 def assemble(cycle: str, results: list[FileResult], inbox_errors: list[InputError] | None = None) -> Assembled:
@@ -242,8 +296,8 @@ def assemble(cycle: str, results: list[FileResult], inbox_errors: list[InputErro
     subs = pd.DataFrame([r.submission for r in results])
     if subs.empty:
         subs = schema.empty_frame("submission")
-    obs_by_path = {r.submission["path"]: r.observations for r in results}
-    q = _concat([r.quarantine for r in results], "quarantine")
+    obs_by_path = {r.submission["path"]: r._obs for r in results}
+    q = _concat([r._q for r in results], "quarantine")
     if inbox_errors:
         q = pd.concat([q, pd.DataFrame([{"cycle": cycle, "file": e.file, "locator": e.locator, "reason": e.reason,
                                           "message": str(e)} for e in inbox_errors])], ignore_index=True)

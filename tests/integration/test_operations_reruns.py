@@ -45,12 +45,12 @@ def small_tree(dst: Path) -> Path:
     return dst
 
 
-def run_flow(raw: Path, wh: Path, flow=None):
+def run_flow(raw: Path, wh: Path, flow=None, **params):
     from diaphuong.prefect_env import no_heartbeat
     from diaphuong_flows.reporting_cycle import reporting_cycle
 
     with no_heartbeat():
-        return (flow or reporting_cycle)(raw_dir=str(raw), warehouse_dir=str(wh))
+        return (flow or reporting_cycle)(raw_dir=str(raw), warehouse_dir=str(wh), **params)
 
 
 def latest_log(wh: Path) -> str:
@@ -193,7 +193,7 @@ def test_dask_task_runner_gives_the_same_tables(incremental, rebuild, tmp_path):
     wh = tmp_path / "wh_dask"
     flow = with_task_runner("dask", workers=2)
     with api_for_subprocesses():  # the Dask workers report to this session's Prefect server
-        rows = run_flow(incremental["raw"], wh, flow)
+        rows = run_flow(incremental["raw"], wh, flow, read_tasks=4)  # as `diaphuong run --task-runner dask`
     assert rows[0]["observations"] > 100
     assert parse_line(latest_log(wh))["read"] == 6
     assert_same_tables(current_tables(wh), current_tables(rebuild))
@@ -209,7 +209,8 @@ def loaded_copy(incremental, rebuild, tmp_path):
     return raw, wh
 
 
-def test_failing_file_names_stage_and_file_and_leaves_the_warehouse(loaded_copy, monkeypatch):
+@pytest.mark.parametrize("read_tasks", [None, 2], ids=["task-per-file", "files-in-2-tasks"])
+def test_failing_file_names_stage_and_file_and_leaves_the_warehouse(loaded_copy, monkeypatch, read_tasks):
     from diaphuong import extract
     from diaphuong.runlog import StageFailed
 
@@ -226,7 +227,7 @@ def test_failing_file_names_stage_and_file_and_leaves_the_warehouse(loaded_copy,
 
     monkeypatch.setattr(extract, "extract_document", disk_error)
     with pytest.raises(StageFailed) as info:
-        run_flow(raw, wh)
+        run_flow(raw, wh, read_tasks=read_tasks)
     err = info.value
     assert (err.cycle, err.stage) == (CYCLE, "parse")
     (path, why), = err.files

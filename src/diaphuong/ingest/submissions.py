@@ -107,7 +107,7 @@ try:  # the per-token evidence detect_convention counts, to count it once per di
 except ImportError:  # pragma: no cover
     _NUM_TOKEN = _num_evidence = None
 
-__all__ = ["SubmissionRead", "read_submission", "layouts", "period_from_text", "LIMITS"]
+__all__ = ["SubmissionRead", "Rows", "frame_of", "read_submission", "layouts", "period_from_text", "LIMITS"]
 
 # ------------------------------------------------------------------------------------ limits
 LIMITS = {
@@ -128,15 +128,100 @@ _MEASURE_OF = {"value": "value", "yoy_index": "yoy_pct", "mom_index": "mom_pct",
 _INDEX_KEYS = ("yoy_index", "mom_index")
 
 
-@dataclass
+class Rows:
+    """A light, row-ordered table of one file: the per-row tuples (in ``per_row`` column order) and
+    the file's constants (``const``: column -> one value for every row). No pandas: the pipeline
+    sets its per-file constants on it and builds ONE DataFrame per cycle from all files
+    (:func:`frame_of`); :meth:`frame` builds the frame of this file alone."""
+
+    __slots__ = ("table", "per_row", "rows", "const")
+
+    def __init__(self, table: str, per_row: tuple[str, ...], rows: list[tuple], const: dict):
+        self.table, self.per_row, self.rows, self.const = table, per_row, rows, const
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getstate__(self):
+        return (self.table, self.per_row, self.rows, self.const)
+
+    def __setstate__(self, st):
+        self.table, self.per_row, self.rows, self.const = st
+
+    def frame(self) -> pd.DataFrame:
+        return frame_of([self])
+
+
+def frame_of(parts: list[Rows]) -> pd.DataFrame:
+    """One DataFrame (the columns of the parts' schema table, in its order: text columns as objects,
+    ``value`` as float64) from the rows of several files, built in one go."""
+    if not parts:
+        raise ValueError("frame_of needs at least one part")
+    table, per_row = parts[0].table, parts[0].per_row
+    cols = schema.TABLES[table].columns
+    n = sum(len(p.rows) for p in parts)
+    if len(parts) == 1:
+        all_rows = parts[0].rows
+    else:
+        all_rows = [r for p in parts for r in p.rows]
+    by_col = dict(zip(per_row, zip(*all_rows))) if n else {}
+    rec: dict[str, object] = {}
+    for c in cols:
+        if c in by_col:
+            rec[c] = by_col[c]
+            continue
+        if c in per_row:  # no rows at all
+            continue
+        vals = [p.const.get(c) for p in parts]
+        if all(v is vals[0] for v in vals):
+            if vals[0] is not None:
+                rec[c] = vals[0]  # broadcast
+        else:  # one value per file, repeated over its rows
+            per_file = np.empty(len(parts), dtype=object)
+            per_file[:] = vals
+            rec[c] = np.repeat(per_file, [len(p.rows) for p in parts])
+    return _frame(rec, cols, n)
+
+
 class SubmissionRead:
-    observations: pd.DataFrame
-    quarantine: pd.DataFrame
-    province: ProvinceRef | None
-    province_source: str | None  # 'content' | 'file_name'
-    period: str | None  # as stated inside the file (DESIGN.md notation), None when not stated
-    sheet: str | None
-    notes: list[str] = field(default_factory=list)
+    """What reading one file gave. ``observations`` / ``quarantine`` are DataFrames with the
+    columns of the ``observation`` / ``quarantine`` tables, built on first access from the light
+    :class:`Rows` the reader makes (``obs_rows`` / ``q_rows``), which the pipeline uses as they are."""
+
+    def __init__(self, observations, quarantine, province: ProvinceRef | None, province_source: str | None,
+                 period: str | None, sheet: str | None, notes: list[str] | None = None):
+        self._obs = observations  # Rows or DataFrame
+        self._q = quarantine
+        self.province = province
+        self.province_source = province_source  # 'content' | 'file_name'
+        self.period = period  # as stated inside the file (DESIGN.md notation), None when not stated
+        self.sheet = sheet
+        self.notes = notes if notes is not None else []
+
+    @property
+    def obs_rows(self):
+        """The observations as the reader made them (:class:`Rows`, or a DataFrame once built)."""
+        return self._obs
+
+    @property
+    def q_rows(self):
+        return self._q
+
+    @property
+    def observations(self) -> pd.DataFrame:
+        if isinstance(self._obs, Rows):
+            self._obs = self._obs.frame()
+        return self._obs
+
+    @property
+    def quarantine(self) -> pd.DataFrame:
+        if isinstance(self._q, Rows):
+            self._q = self._q.frame()
+        return self._q
+
+    def __repr__(self) -> str:
+        return (f"SubmissionRead({len(self._obs)} observations, {len(self._q)} quarantined, "
+                f"province={self.province!r}, period={self.period!r}, sheet={self.sheet!r})")
 
 
 # ------------------------------------------------------------------------------------ layouts
@@ -1570,6 +1655,12 @@ def _parse_cell(v, r: int, c: int, conv: str | None, have_evidence: bool, change
     return cell
 
 
+# a plain unsigned number in one convention, nothing around it: 1.234,5 / 12,5 / 1234 (vi),
+# 1,234.5 / 12.5 / 1234 (en); anything else goes through parse_number
+_PLAIN_NUM = {"vi": re.compile(r"(?:(?:[1-9][0-9]{0,2}(?:\.[0-9]{3})+|0|[1-9][0-9]{0,14}),[0-9]{1,15}"
+                               r"|[1-9][0-9]{0,2}(?:\.[0-9]{3})+|0|[1-9][0-9]{0,14})\Z"),
+              "en": re.compile(r"(?:(?:[1-9][0-9]{0,2}(?:,[0-9]{3})+|0|[1-9][0-9]{0,14})\.[0-9]{1,15}"
+                               r"|[1-9][0-9]{0,2}(?:,[0-9]{3})+|0|[1-9][0-9]{0,14})\Z")}
 _PLAIN = 0  # _parse_text's last field for a plain number (no flag, status, qualifier): falsy like "no change"
 
 
@@ -1577,6 +1668,11 @@ _PLAIN = 0  # _parse_text's last field for a plain number (no flag, status, qual
 def _parse_text(s: str, conv: str | None, have_evidence: bool, change_words: bool) -> tuple:
     """What a figure typed as text says: (value, symbol, qualifier, status, flags, error, message,
     written as a change). Cached: a sheet repeats its shapes and symbols."""
+    if have_evidence:  # the common shapes of a plain number in the sheet's convention, read at once
+        m = _PLAIN_NUM[conv].match(s) if conv in _PLAIN_NUM else None
+        if m is not None:
+            t = s.replace(".", "").replace(",", ".") if conv == "vi" else s.replace(",", "")
+            return float(t), None, None, None, (), None, None, _PLAIN
     change = False
     if change_words:
         m = _CHANGE_WORD.match(nfc(s))
@@ -1666,6 +1762,7 @@ def _frame(records: dict[str, list], cols: list[str], n: int) -> pd.DataFrame:
 
 _OBS_PER_ROW = ("indicator", "measure", "value", "unit", "status", "qualifier", "original_value", "original_unit",
                 "locator", "flag")  # the order of the tuples _read_table makes
+_Q_PER_ROW = ("reason", "locator", "message", "raw_value", "indicator", "measure")
 _OBS_CONST = ("cycle", "period", "province_code", "province_set", "source_kind", "source_file", "source_sha256")
 
 
@@ -2387,13 +2484,13 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
     if n_conv:
         notes.append(f"{n_conv} values converted to the catalog unit")
     province_code = province.code if province else None
-    obs = _obs_frame(out, the_cycle, province_code, province.province_set if province else None, name, sha256)
+    obs = Rows("observation", _OBS_PER_ROW, out,
+               {"cycle": the_cycle, "period": the_cycle, "province_code": province_code,
+                "province_set": province.province_set if province else None, "source_kind": "submission",
+                "source_file": name, "source_sha256": sha256})
     if quarantine:
-        qc = list(zip(*quarantine))
-        qrec = {"reason": qc[0], "locator": qc[1], "message": qc[2],
-                "raw_value": [None if v is None else str(v) for v in qc[3]], "indicator": qc[4], "measure": qc[5],
-                "cycle": the_cycle, "file": name, "source_sha256": sha256, "province_code": province_code}
-        qdf = _frame(qrec, _Q_COLS, len(quarantine))
-    else:
-        qdf = _empty_quarantine()
+        quarantine = [r if r[3] is None or r[3].__class__ is str else r[:3] + (str(r[3]),) + r[4:]
+                      for r in quarantine]
+    qdf = Rows("quarantine", _Q_PER_ROW, quarantine,
+               {"cycle": the_cycle, "file": name, "source_sha256": sha256, "province_code": province_code})
     return SubmissionRead(obs, qdf, province, province_source, stated_period, sname, notes)
