@@ -131,7 +131,17 @@ def timed_run(label: str, args: list[str], env: dict) -> dict:
     if res["rc"] != 0:
         sys.exit(f"{label}: diaphuong run exited {res['rc']}; see {log}")
     return {"label": label, "seconds": round(wall, 1), "peak_tree_rss_mb": round(peak / 2**20) if sample else None,
-            "max_process_rss_mb": round(res["max_rss_kb"] / 1024), "log": str(log)}
+            "max_process_rss_mb": round(res["max_rss_kb"] / 1024), "stages": stage_totals(log), "log": str(log)}
+
+
+def stage_totals(log: str) -> dict[str, float]:
+    """Seconds per stage, summed over the cycles, from a run's console lines."""
+    import re
+
+    out: dict[str, float] = {}
+    for m in re.finditer(r"^\S+ \S+\s+(\w[\w-]*)\s+([\d.]+) s  ", Path(log).read_text(), re.M):
+        out[m.group(1)] = round(out.get(m.group(1), 0) + float(m.group(2)), 1)
+    return out
 
 
 def checksums(wh: Path) -> dict:
@@ -189,6 +199,7 @@ def main() -> None:
     print(f"full run      {results['full']['seconds']:8.1f} s  {n_files / results['full']['seconds']:6.1f} files/s  "
           f"peak tree RSS {results['full']['peak_tree_rss_mb']} MB, largest process {results['full']['max_process_rss_mb']} MB",
           flush=True)
+    print("  stages (s, summed over cycles): " + ", ".join(f"{k} {v:.0f}" for k, v in results["full"]["stages"].items()))
     results["rerun"] = timed_run("rerun", ["--raw", str(tree), "--warehouse", str(wh_default)], env)
     ratio = results["rerun"]["seconds"] / results["full"]["seconds"]
     print(f"rerun         {results['rerun']['seconds']:8.1f} s  {100 * ratio:5.1f} % of the full run "
@@ -202,6 +213,9 @@ def main() -> None:
         results["dask"]["same_tables_as_default"] = same
         print(f"dask (2 wkr)  {results['dask']['seconds']:8.1f} s  speed-up x{speedup:.2f} against the default "
               f"runner; peak tree RSS {results['dask']['peak_tree_rss_mb']} MB; same tables: {same}", flush=True)
+        p_def, p_dask = results["full"]["stages"].get("parse", 0), results["dask"]["stages"].get("parse", 0)
+        if p_dask:
+            print(f"  parse stage alone: {p_def:.0f} s on threads, {p_dask:.0f} s on Dask (x{p_def / p_dask:.2f})")
     summary = {"tree": str(tree), "cycles": n_cycles, "files": files, "generate_seconds": gen_s,
                "cores": os.cpu_count(), "load_average_after": os.getloadavg(), "files_per_second":
                round(n_files / results["full"]["seconds"], 2), "rerun_ratio": round(ratio, 4), **results}
