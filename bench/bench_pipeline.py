@@ -61,7 +61,8 @@ def demo_tree(cycles: list[str], name: str, seed: int = 0) -> tuple[Path, float 
 
     tree = OUT / f"demo-{name}-seed{seed}"
     marker = tree / ".complete"
-    if marker.exists() and marker.read_text().split() == cycles:
+    if marker.exists() and marker.read_text().split() == cycles and all((tree / c / "_truth.json").exists()
+                                                                         for c in cycles):
         return tree, None
     shutil.rmtree(tree, ignore_errors=True)
     tree.mkdir(parents=True)
@@ -216,7 +217,10 @@ def main() -> None:
         p_def, p_dask = results["full"]["stages"].get("parse", 0), results["dask"]["stages"].get("parse", 0)
         if p_dask:
             print(f"  parse stage alone: {p_def:.0f} s on threads, {p_dask:.0f} s on Dask (x{p_def / p_dask:.2f})")
-    summary = {"tree": str(tree), "cycles": n_cycles, "files": files, "generate_seconds": gen_s,
+    after = count_files(tree)
+    if after != files:
+        print(f"WARNING: the tree changed during the benchmark ({files} -> {after}): figures not valid")
+    summary = {"tree": str(tree), "tree_unchanged": after == files, "cycles": n_cycles, "files": files, "generate_seconds": gen_s,
                "cores": os.cpu_count(), "load_average_after": os.getloadavg(), "files_per_second":
                round(n_files / results["full"]["seconds"], 2), "rerun_ratio": round(ratio, 4), **results}
     path = OUT / f"bench_pipeline-{name}.json"

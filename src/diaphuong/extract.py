@@ -216,7 +216,7 @@ _EXTRA_ALIASES: dict[str, str | None] = {
     "tỷ lệ giải ngân": "public_investment_disbursed",
     "kế hoạch vốn đầu tư công": None, "vốn đầu tư công": None,
     "vốn đầu tư thực hiện từ nguồn ngân sách nhà nước": None,
-    "vốn FDI thực hiện": None, "vốn FDI giải ngân": None, "vốn đầu tư trực tiếp nước ngoài thực hiện": None,
+    "vốn đầu tư trực tiếp nước ngoài thực hiện": None,
     "vốn điều chỉnh": None, "vốn tăng thêm": None, "góp vốn, mua cổ phần": None,
     "khu vực có vốn đầu tư nước ngoài": None, "doanh nghiệp có vốn đầu tư nước ngoài": None,
     "khu vực có vốn đầu tư trực tiếp nước ngoài": None, "khu vực FDI": None, "doanh nghiệp FDI": None,

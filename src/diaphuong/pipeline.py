@@ -443,7 +443,6 @@ def validate_cycle(settings: Settings, plan: CyclePlan, asm: Assembled, hist: pd
 
 
 def build_batch(plan: CyclePlan, asm: Assembled, chk: Checked, val: Validated, timings: dict) -> "object":
-    from diaphuong.calendar import cycle_calendar
     from diaphuong.warehouse import CycleBatch
 
     cal = plan.calendar
