@@ -610,3 +610,34 @@ def test_the_template_header_is_taken_as_the_scan_would_take_it():
     assert (fast.header_row, fast.header_height, fast.cols, fast.data_start, fast.score) == \
         (scan.header_row, scan.header_height, scan.cols, scan.data_start, scan.score)
     assert r.sheet == "Bieu_01"
+
+
+def test_words_in_an_index_column_do_not_stop_it_being_read_as_index(tmp_path):
+    """A signature under the table and a "chưa có" in the comparison column hold no figure: the
+    column of indices is still read as indices, and the word is quarantined for its cell."""
+    import xlsxwriter
+
+    from diaphuong.ingest.submissions import _template_columns
+
+    p = tmp_path / "48_da_nang.xlsx"
+    wb = xlsxwriter.Workbook(str(p))
+    ws = wb.add_worksheet("Bieu_01")
+    ws.write(0, 0, "Tỉnh/thành phố: Thành phố Đà Nẵng")
+    ws.write(1, 0, "Kỳ báo cáo: 6 tháng đầu năm 2026")
+    for j, label in enumerate(_template_columns()[0]):
+        ws.write(3, j, label)
+    data = [("retail_sales", 45210.5, 109.2), ("export_value", 1850.4, "chưa có"), ("budget_revenue", 12345.6, 104.1)]
+    for i, (code, value, yoy) in enumerate(data, start=4):
+        ws.write(i, 1, code)
+        ws.write(i, 4, value)
+        ws.write(i, 5, yoy)
+    ws.write(9, 1, "Người lập biểu")
+    ws.write(9, 5, "Thủ trưởng đơn vị")  # under the comparison column
+    wb.close()
+    r = read_submission(p, cycle=CYCLE)
+    got = [(t[0], t[1], t[2], t[3]) for t in rows(r)]
+    assert got == [("Bieu_01!E5", "retail_sales", "value", 45210.5), ("Bieu_01!F5", "retail_sales", "yoy_pct", 9.2),
+                   ("Bieu_01!E6", "export_value", "value", 1850.4),
+                   ("Bieu_01!E7", "budget_revenue", "value", 12345.6),
+                   ("Bieu_01!F7", "budget_revenue", "yoy_pct", 4.1)]
+    assert quarantine(r) == [("Bieu_01!F6", "not_a_number")]

@@ -2168,7 +2168,7 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
         mlist = [(k, bcols[k], _MEASURE_OF[k], k in late_keys) for k in MEASURE_KEYS if k in bcols]
         jq = jn if jn is not None else jc
         cstatus = col_status[bi]
-        decided = {}  # key -> "index" | "change": a comparison column of plain numbers, decided at once
+        decided = {}  # key -> [mode, figures read, forced mode]: a comparison column of numbers, decided at once
         for k, j, _m, late in mlist:
             if not late:
                 continue
@@ -2177,9 +2177,11 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                 continue
             forced = _forced_mode(table.quirks, k)
             col = [r[j] for r in rows[table.data_start:]]
-            if any(v.__class__ is not _float and v is not None and v != "" for v in col):
-                continue  # text, symbols...: decided with them, after the pass
-            nums = [v for v in col if v == v and v is not None and v != ""]
+            # text that holds no figure (a signature under the table, "không có") cannot sway the
+            # decision; a figure written as text or a symbol can: decided with them, after the pass
+            if any(v.__class__ is not _float and v is not None and v != "" and figure_like(v) for v in col):
+                continue
+            nums = [v for v in col if v.__class__ is _float and v == v]
             if forced in ("index", "change"):
                 decided[k] = forced
             elif nums and all(50 <= v <= 300 for v in nums):
@@ -2187,7 +2189,7 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
             elif nums and all(-50 < v < 50 for v in nums):
                 decided[k] = "change"
             if k in decided:
-                predecided[(bi, k)] = [decided[k], 0, forced]
+                decided[k] = predecided[(bi, k)] = [decided[k], 0, forced]  # [mode, figures read, forced]
         for i in range(table.data_start, len(rows)):
             row = rows[i]
             code_v = row[jc] if jc is not None else None
@@ -2258,13 +2260,13 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                         continue
                     loc = colpre[j] + rowno
                     if late:
-                        mode = decided.get(k)
-                        if mode is None:
+                        pre = decided.get(k)
+                        if pre is None:
                             deferred[(bi, k)].append((len(out), v, v, ctx, i, j, loc, None))
                             add(None)
                         else:
-                            predecided[(bi, k)][1] += 1
-                            if mode == "index":
+                            pre[1] += 1
+                            if pre[0] == "index":
                                 add((key, measure, round(v - 100.0, 10), "pct", base_status, None, fmt_num(v), None,
                                      loc, flagstr))
                             else:
@@ -2410,10 +2412,9 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                 notes.append(f"column {_col_letter(j)} ({table.labels.get(j, k)!r}): "
                              f"{pre[1]} of {pre[1]} figures are growth rates (7,5), not indices (107,5); "
                              "read as growth")
-            continue
         if not entries:
             continue
-        if pct_possible:
+        if pct_possible and pre is None:
             if pct_known is not None:
                 scaled = [n for n, e in enumerate(entries) if (e[4], e[5]) in pct_known and
                           (e[1].__class__ is float or (e[1].numeric and e[1].value is not None))]
@@ -2440,7 +2441,7 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
         if k in _INDEX_KEYS:
             vals = [e[1] if e[1].__class__ is float else e[1].value for e in entries]
             vals = [x for x in vals if x is not None]
-            mode = _forced_mode(table.quirks, k)
+            mode = pre[0] if pre is not None else _forced_mode(table.quirks, k)
             if mode == "auto" and vals:
                 n_idx = sum(1 for x in vals if 50 <= x <= 300)
                 n_chg = sum(1 for x in vals if -50 < x < 50)
