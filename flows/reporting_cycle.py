@@ -16,7 +16,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from diaphuong import pipeline
+from diaphuong import pipeline, schema
 from diaphuong.ingest.discover import discover_cycles
 from diaphuong.errors import DiaphuongError, WarehouseLocked
 from diaphuong.runlog import LOGGER, BarTask, StageFailed, bar_task, run_log, stage, stage_failed
@@ -81,8 +81,8 @@ def load(settings: Settings, batch) -> dict:
 
 
 @task(name="export-parquet", cache_policy=NO_CACHE)
-def export(settings: Settings) -> Path:
-    return pipeline.export(settings)
+def export(settings: Settings) -> tuple[Path, bool]:
+    return pipeline.export_if_stale(settings)
 
 
 @task(name="report", cache_policy=NO_CACHE)
@@ -177,9 +177,6 @@ def process_cycle(settings: Settings, cycle: str, parameters: dict, bar: BarTask
         loaded = load(settings, batch)
     stage(cycle, "load", timer.timings["load"], inserted=loaded.get("observation_inserted", 0),
           superseded=loaded.get("observation_superseded", 0))
-    with _stage(timer, cycle, "export", bar):
-        export(settings)
-    stage(cycle, "export", timer.timings["export"], tables=len(batch.frames) + 1)
     with _stage(timer, cycle, "report", bar):
         report_path = report(settings, cycle)
     stage(cycle, "report", timer.timings["report"], report=str(report_path))
@@ -187,6 +184,26 @@ def process_cycle(settings: Settings, cycle: str, parameters: dict, bar: BarTask
                                settings.duckdb_path, report_path)
     row["timings"] = timer.timings
     return row
+
+
+def export_at_end(settings: Settings, bar: BarTask | None, *, failing: bool, log_path) -> None:
+    """The Parquet export, once per run, when the warehouse holds loads it does not. While an
+    earlier error is on its way out, a failing export is logged and that error is the one raised."""
+    timer = pipeline.Timer()
+    try:
+        with _stage(timer, "run", "export", bar):
+            folder, written = export(settings)
+    except StageFailed as e:
+        stage_failed(e)
+        if failing:
+            LOGGER.error("the Parquet export failed too (%s); log: %s", e.cause, log_path)
+            return
+        LOGGER.error("run failed at stage export (%s); log: %s", e.warehouse_state, log_path)
+        raise
+    if written:
+        stage("run", "export", timer.timings["export"], f"{len(schema.TABLES)} tables to {folder}")
+    else:
+        stage("run", "export", timer.timings["export"], "up to date (no new load since the last export)")
 
 
 # Reading files is CPU-bound Python: more threads than cores only add contention (measured: 64
@@ -223,18 +240,30 @@ def reporting_cycle(cycle: str | None = None, kind: str | None = None, today: st
         LOGGER.info("run of %s: raw %s, warehouse %s", ", ".join(cycles) or "no cycle", settings.raw_dir,
                     settings.warehouse_dir)
         bar = held.enter_context(bar_task("cycles", len(cycles)))
-        for c in cycles:
-            try:
-                rows.append(process_cycle(settings, c, params, bar, read_tasks))
-                bar.advance()
-            except StageFailed as e:
-                stage_failed(e)
-                LOGGER.error("%s failed at stage %s (%s); log: %s", c, e.stage, e.warehouse_state, log_path)
-                raise
-            except Exception as e:
-                LOGGER.error("%s failed: %s: %s (the warehouse is as it was before this cycle); log: %s", c,
-                             type(e).__name__, e, log_path)
-                raise
+        failing = interrupted = False
+        try:
+            for c in cycles:
+                try:
+                    rows.append(process_cycle(settings, c, params, bar, read_tasks))
+                    bar.advance()
+                except StageFailed as e:
+                    stage_failed(e)
+                    LOGGER.error("%s failed at stage %s (%s); log: %s", c, e.stage, e.warehouse_state, log_path)
+                    raise
+                except Exception as e:
+                    LOGGER.error("%s failed: %s: %s (the warehouse is as it was before this cycle); log: %s", c,
+                                 type(e).__name__, e, log_path)
+                    raise
+        except Exception:
+            failing = True
+            raise
+        except BaseException:  # Ctrl-C, a cancelled run: leave at once; the next run exports
+            interrupted = True
+            raise
+        finally:
+            # once per run, after the cycles (also after a failed one: what was loaded is exported)
+            if not interrupted:
+                export_at_end(settings, bar, failing=failing, log_path=log_path)
         LOGGER.info("log: %s", log_path)
     create_markdown_artifact(key="reporting-cycle-summary", markdown=pipeline.summary_markdown(rows),
                              description="diaphuong: cycles processed")

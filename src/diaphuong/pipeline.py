@@ -512,6 +512,43 @@ def export(settings: Settings) -> Path:
         con.close()
 
 
+EXPORT_STATE = ".exported-runs"  # in the Parquet folder: which completed runs the export holds
+
+
+def _export_state(con) -> str:
+    """A digest of the completed loads (run id and cycle): the export is current when it was made
+    after the same ones. A skipped rerun only counts an attempt and changes nothing here."""
+    rows = con.execute("SELECT run_id, cycle FROM run WHERE outcome = 'completed' ORDER BY run_id, cycle").fetchall()
+    h = hashlib.sha256()
+    for run_id, cycle in rows:
+        h.update(f"{run_id}\t{cycle}\n".encode())
+    return f"{len(rows)} {h.hexdigest()}"
+
+
+def export_if_stale(settings: Settings) -> tuple[Path, bool]:
+    """Write the Parquet export unless it already holds every completed load (``(folder, written)``).
+    Called once at the end of a run, not after each cycle: a run over many cycles exports once, and
+    a run after a failed or interrupted export brings it up to date even when every cycle is skipped."""
+    from diaphuong import warehouse
+
+    out = settings.parquet_dir
+    marker = out / EXPORT_STATE
+    con = warehouse.connect(settings)
+    try:
+        warehouse.ensure_schema(con)
+        state = _export_state(con)
+        current = (marker.exists() and marker.read_text(encoding="utf-8") == state
+                   and all((out / name).is_dir() for name in schema.TABLES))
+        if current:
+            return out, False
+        marker.unlink(missing_ok=True)  # an export that fails half-way is never taken as current
+        warehouse.export_parquet(con, settings)
+        marker.write_text(state, encoding="utf-8")
+        return out, True
+    finally:
+        con.close()
+
+
 def write_outputs(settings: Settings, cycle: str) -> Path:
     """The data-quality report and the follow-up workbook and letters of a cycle."""
     from diaphuong import warehouse

@@ -37,8 +37,10 @@ class StageFailed(DiaphuongError):
 
     @property
     def warehouse_state(self) -> str:
-        if self.stage in ("export", "report"):
-            return "the cycle is loaded in the warehouse, its Parquet export or report is not up to date"
+        if self.stage == "export":
+            return "the cycles are loaded in the warehouse; the Parquet export is not up to date (the next run writes it)"
+        if self.stage == "report":
+            return "the cycle is loaded in the warehouse, its report is not up to date"
         return "the warehouse is as it was before this cycle"
 
 

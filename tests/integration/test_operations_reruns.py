@@ -279,3 +279,51 @@ def test_transient_file_error_is_retried(loaded_copy, monkeypatch):
     rows = run_flow(raw, wh)
     assert len(failures) == 1 and rows[0]["observations"] > 100
     assert parse_line(latest_log(wh)) == {"files": 6, "read": 1, "from cache": 5, "quarantined": 0}
+
+
+def export_lines(log: str) -> list[str]:
+    return [ln for ln in log.splitlines() if re.search(r"\brun\s+export\s", ln)]
+
+
+def test_parquet_export_is_written_once_per_run_and_only_when_stale(incremental):
+    first, = export_lines(incremental["first_log"])
+    assert "tables to" in first
+    again, = export_lines(incremental["again_log"])  # every cycle skipped: nothing new to export
+    assert "up to date" in again
+    changed, = export_lines(incremental["changed_log"])
+    assert "tables to" in changed
+    marker = incremental["wh"] / "parquet" / ".exported-runs"
+    assert marker.read_text(encoding="utf-8").startswith("2 ")  # the two completed loads
+
+
+def test_failed_export_is_written_by_the_next_run_even_if_it_skips_every_cycle(loaded_copy, monkeypatch):
+    from diaphuong import warehouse
+    from diaphuong.runlog import StageFailed
+
+    raw, wh = loaded_copy
+    real = warehouse.export_parquet
+
+    def full_disk(con, settings):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(warehouse, "export_parquet", full_disk)
+    with pytest.raises(StageFailed) as info:
+        run_flow(raw, wh)
+    assert (info.value.cycle, info.value.stage) == ("run", "export")
+    assert "Parquet export is not up to date" in info.value.hint
+    assert not (wh / "parquet" / ".exported-runs").exists()
+    con = duckdb.connect(str(wh / "diaphuong.duckdb"), read_only=True)
+    try:  # the cycle itself was loaded before the export failed
+        loaded = con.execute("SELECT count(*) FROM run WHERE outcome = 'completed'").fetchone()[0]
+    finally:
+        con.close()
+    assert loaded == 2
+
+    monkeypatch.setattr(warehouse, "export_parquet", real)
+    rows = run_flow(raw, wh)
+    assert rows[0].get("skipped") is True
+    line, = export_lines(latest_log(wh))
+    assert "tables to" in line
+    assert (wh / "parquet" / ".exported-runs").read_text(encoding="utf-8").startswith("2 ")
+    n = duckdb.sql(f"SELECT count(*) FROM read_parquet('{(wh / 'parquet' / 'run' / 'run.parquet').as_posix()}')").fetchone()[0]
+    assert n == 2
