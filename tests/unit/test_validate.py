@@ -420,3 +420,30 @@ def test_make_docs_offline_rewrites_known_cdns_and_refuses_unknown(tmp_path):
         make_docs_offline(tmp_path)
     make_docs_offline(tmp_path, strict=False)
     assert page.read_text(encoding="utf-8") == '<script src="data:,"></script>'
+
+
+def test_rules_and_outliers_need_only_the_history_columns_the_pipeline_reads():
+    """pipeline.history selects HISTORY_COLUMNS only (a third of the time on ten years): every
+    finding, its details and its source locators are the same as with the whole rows."""
+    from diaphuong.pipeline import HISTORY_COLUMNS
+
+    hist = pd.concat([
+        frame([("01", "2024-9M", "retail_sales", "value", 1000.0), ("04", "2024-9M", "retail_sales", "value", 1000.0)],
+              cycle="2024-9M", pset="2025"),
+        frame([("01", "2025-H1", "budget_revenue", "value", 500.0), ("01", "2025-H1", "budget_revenue", "pct_of_plan", 50.0),
+               ("04", "2025-H1", "budget_revenue", "value", 500.0)], cycle="2025-H1", pset="2025"),
+        frame(_quarters("01", "grdp_growth", "value", [6.0, 6.2, 6.4, 6.6, 6.8]), cycle="2024-Q4", pset="2025"),
+    ], ignore_index=True)
+    obs = frame([
+        ("01", "2025-9M", "retail_sales", "value", 1100.0), ("01", "2025-9M", "retail_sales", "yoy_pct", 10.0),
+        ("04", "2025-9M", "retail_sales", "value", 1100.0), ("04", "2025-9M", "retail_sales", "yoy_pct", 12.0),
+        ("01", "2025-9M", "budget_revenue", "value", 480.0), ("01", "2025-9M", "budget_revenue", "pct_of_plan", 70.0),
+    ])
+    quarter = frame([("01", "2025-Q3", "grdp_growth", "value", 9.0)], cycle="2025-Q3")
+    narrow = hist[list(HISTORY_COLUMNS)]
+    full_rules, narrow_rules = apply_rules(obs, hist, RULES), apply_rules(obs, narrow, RULES)
+    assert len(full_rules) >= 3  # yoy, cumulative, pct_of_plan: each reads the history
+    pd.testing.assert_frame_equal(full_rules, narrow_rules)
+    full_out, narrow_out = outliers(quarter, hist), outliers(quarter, narrow)
+    assert len(full_out) >= 1
+    pd.testing.assert_frame_equal(full_out, narrow_out)
