@@ -414,6 +414,10 @@ HISTORY_COLUMNS = ("province_set", "province_code", "period", "indicator", "meas
                    "value", "locator", "source_file")
 
 
+HISTORY_ORDER = ("cycle", "province_set", "province_code", "indicator", "measure", "period", "source_kind",
+                 "source_file", "locator")  # after the cycle's end date: unique among current figures
+
+
 def history(settings: Settings, cycle: str) -> pd.DataFrame:
     """Current observations of the cycles that END BEFORE this one (for rules and outliers). Only
     earlier cycles, so that re-running an old cycle gives the same findings whatever was loaded
@@ -427,8 +431,13 @@ def history(settings: Settings, cycle: str) -> pd.DataFrame:
         warehouse.ensure_schema(con)
         end = parse_period(cycle).end
         cols = ", ".join(f"o.{c}" for c in HISTORY_COLUMNS)
+        # A total order: where history holds several figures for one province, indicator, measure
+        # and period (a report text and the sheet, a later cycle restating a month), validation
+        # keeps one by position; without it DuckDB's parallel scan made that choice, and two runs
+        # of the same inputs differed in a few outlier findings (seen on ten years, threads vs Dask).
         return con.execute(
-            f"SELECT {cols} FROM observation_current o JOIN cycle c USING (cycle) WHERE c.period_end < ?", [end]
+            f"SELECT {cols} FROM observation_current o JOIN cycle c USING (cycle) WHERE c.period_end < ? "
+            f"ORDER BY c.period_end, {', '.join('o.' + k for k in HISTORY_ORDER)}", [end]
         ).df()
     finally:
         con.close()

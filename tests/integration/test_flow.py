@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from diaphuong.ingest.discover import tree_hash
@@ -105,3 +106,19 @@ def test_sql_cli_json_is_a_list_of_objects(first_run):
                                    "SELECT province_set, count(*) AS n FROM province GROUP BY 1 ORDER BY 1"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout) == [{"province_set": "2008", "n": 64}, {"province_set": "2025", "n": 35}]
+
+
+def test_validation_history_comes_in_one_total_order(sample_warehouse):
+    """Where history holds several figures for one key, validation keeps one by position: the rows
+    must come in the same order on every run (DuckDB's parallel scan does not keep one)."""
+    from diaphuong import pipeline
+    from diaphuong.settings import load_settings
+
+    wh = sample_warehouse[0]
+    hist = pipeline.history(load_settings(warehouse_dir=wh), "2025-H2")
+    assert list(hist.columns) == list(pipeline.HISTORY_COLUMNS)
+    assert len(hist) > 1000 and set(hist["cycle"]) == {"2018-H1"}
+    key = list(pipeline.HISTORY_ORDER)
+    assert not hist.duplicated(key).any()  # the order is total
+    canonical = hist.sort_values(key, kind="stable").reset_index(drop=True)
+    pd.testing.assert_frame_equal(hist, canonical)
