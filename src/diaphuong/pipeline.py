@@ -3,7 +3,8 @@ into a Prefect flow (one task per file for parsing, one task per stage otherwise
 directly.
 
     plan_cycle -> parse_submission_file / extract_report_file (per file) -> assemble
-    -> reconcile + completeness -> validate -> load (one transaction) -> export -> report
+    -> reconcile + completeness -> validate -> load (one transaction) -> report
+    and once per run, after its cycles: export_if_stale (Parquet)
 """
 from __future__ import annotations
 
@@ -514,17 +515,6 @@ def load_batch(settings: Settings, batch) -> dict:
         counts["observations_current"] = con.execute(
             "SELECT count(*) FROM observation_current WHERE cycle = ?", [batch.cycle]).fetchone()[0]
         return counts
-    finally:
-        con.close()
-
-
-def export(settings: Settings) -> Path:
-    from diaphuong import warehouse
-
-    con = warehouse.connect(settings)
-    try:
-        warehouse.ensure_schema(con)
-        return warehouse.export_parquet(con, settings)
     finally:
         con.close()
 
