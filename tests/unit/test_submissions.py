@@ -641,3 +641,31 @@ def test_words_in_an_index_column_do_not_stop_it_being_read_as_index(tmp_path):
                    ("Bieu_01!E7", "budget_revenue", "value", 12345.6),
                    ("Bieu_01!F7", "budget_revenue", "yoy_pct", 4.1)]
     assert quarantine(r) == [("Bieu_01!F6", "not_a_number")]
+
+
+@pytest.mark.parametrize("header, yoy, expected, flag", [
+    ("Growth y/y (%)", 7.5, 7.5, "growth_not_index"),
+    ("Tăng trưởng (%)", 107.5, 7.5, None),
+    ("Tốc độ tăng (%)", 7.5, 7.5, "growth_not_index"),
+])
+def test_growth_headers_are_the_comparison_column(tmp_path, header, yoy, expected, flag):
+    import xlsxwriter
+
+    p = tmp_path / "22_quang_ninh.xlsx"
+    wb = xlsxwriter.Workbook(str(p))
+    ws = wb.add_worksheet("Report")
+    for j, h in enumerate(["Indicator", "Unit", "Actual", header, "Plan (%)"]):
+        ws.write(0, j, h)
+    for i, (name, unit, value) in enumerate([("Kim ngạch xuất khẩu", "triệu USD", 1850.4),
+                                             ("Thu ngân sách nhà nước", "tỷ đồng", 12345.6),
+                                             ("Tổng mức bán lẻ hàng hóa và doanh thu dịch vụ tiêu dùng", "tỷ đồng", 45210.5)],
+                                            start=1):
+        ws.write(i, 0, name)
+        ws.write(i, 1, unit)
+        ws.write(i, 2, value)
+        ws.write(i, 3, yoy)
+    wb.close()
+    r = read_submission(p, cycle=CYCLE)
+    got = [(t[0], t[1], t[2], t[3], t[7]) for t in rows(r) if t[2] == "yoy_pct"]
+    assert got == [(f"Report!D{i}", ind, "yoy_pct", expected, flag)
+                   for i, ind in ((2, "export_value"), (3, "budget_revenue"), (4, "retail_sales"))]
