@@ -669,3 +669,32 @@ def test_growth_headers_are_the_comparison_column(tmp_path, header, yoy, expecte
     got = [(t[0], t[1], t[2], t[3], t[7]) for t in rows(r) if t[2] == "yoy_pct"]
     assert got == [(f"Report!D{i}", ind, "yoy_pct", expected, flag)
                    for i, ind in ((2, "export_value"), (3, "budget_revenue"), (4, "retail_sales"))]
+
+
+def test_province_on_its_own_line_and_a_comparison_between_years(tmp_path):
+    """An official letterhead ("ỦY BAN NHÂN DÂN" / "TỈNH NGHỆ AN"), a title starting with "Tình
+    hình", and the comparison column headed by the two years ("9T 2026 so với 9T 2025 (%)")."""
+    import xlsxwriter
+
+    p = tmp_path / "bao_cao_9_thang.xlsx"
+    wb = xlsxwriter.Workbook(str(p))
+    ws = wb.add_worksheet("BC 9T")
+    ws.write(0, 0, "ỦY BAN NHÂN DÂN")
+    ws.write(1, 0, "TỈNH NGHỆ AN")
+    ws.write(3, 2, "TÌNH HÌNH KINH TẾ - XÃ HỘI 9 THÁNG NĂM 2026")
+    for j, h in enumerate(["STT", "Chỉ tiêu", "ĐVT", "Thực hiện 9 tháng năm 2025", "Ước thực hiện 9 tháng năm 2026",
+                           "9T 2026 so với 9T 2025 (%)"]):
+        ws.write(5, j, h)
+    for i, (name, unit, last, now, idx) in enumerate([("Tổng mức bán lẻ", "nghìn tỷ đồng", 70.1, 78.456, 111.9),
+                                                      ("Số khách du lịch", "nghìn lượt", 4100.0, 4500.5, 109.8)],
+                                                     start=6):
+        for j, v in enumerate((i - 5, name, unit, last, now, idx)):
+            ws.write(i, j, v)
+    wb.close()
+    r = read_submission(p, cycle="2026-9M")
+    assert (r.province.code, r.province.province_set) == ("40", "2025")
+    assert [(t[0], t[1], t[2], t[3]) for t in rows(r)] == [
+        ("BC 9T!E7", "retail_sales", "value", 78456.0), ("BC 9T!F7", "retail_sales", "yoy_pct", 11.9),
+        ("BC 9T!E8", "visitors", "value", 4500.5), ("BC 9T!F8", "visitors", "yoy_pct", 9.8)]
+    assert any("another year's figure" in n for n in r.notes)
+    no_quarantine(r)

@@ -273,6 +273,7 @@ class _Layouts:
     symbols: dict
     unit_labels: frozenset[str] = frozenset()
     abbreviations: tuple[tuple[re.Pattern, str], ...] = ()
+    province_bare_prefixes: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -308,6 +309,8 @@ def layouts() -> _Layouts:
         quirks=tuple(quirks), status_words=tuple(sw), symbols=dict(tpl["symbols"]),
         unit_labels=frozenset(fold(x) for x in hb.get("unit", {}).get("labels", [])),
         abbreviations=abbr,
+        province_bare_prefixes=tuple(sorted((fold(x) for x in hb.get("province", {}).get("bare_prefixes", [])),
+                                            key=lambda s: -len(s))),
     )
 
 
@@ -1425,6 +1428,13 @@ def _cell_label(s: str) -> tuple[str | None, str | None, bool, str | None]:
         if f.startswith(p + " ") and len(f) > len(p) + 1:
             pref = f[len(p) + 1:]
             break
+    if pref is None and kind is None:  # "TỈNH NGHỆ AN" on a line of its own: only a province's name
+        keys = _province_keys()
+        for p in L.province_bare_prefixes:
+            rest = f[len(p) + 1:] if f.startswith(p + " ") else ""
+            if rest and (rest in keys or rest.replace(" ", "") in keys):
+                pref = rest
+                break
     return kind, val, need_right, pref
 
 
