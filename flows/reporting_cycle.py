@@ -81,7 +81,7 @@ def load(settings: Settings, batch) -> dict:
 
 
 @task(name="export-parquet", cache_policy=NO_CACHE)
-def export(settings: Settings) -> tuple[Path, bool]:
+def export(settings: Settings) -> tuple[Path, str]:
     return pipeline.export_if_stale(settings)
 
 
@@ -192,7 +192,7 @@ def export_at_end(settings: Settings, bar: BarTask | None, *, failing: bool, log
     timer = pipeline.Timer()
     try:
         with _stage(timer, "run", "export", bar):
-            folder, written = export(settings)
+            folder, outcome = export(settings)
     except StageFailed as e:
         stage_failed(e)
         if failing:
@@ -200,10 +200,10 @@ def export_at_end(settings: Settings, bar: BarTask | None, *, failing: bool, log
             return
         LOGGER.error("run failed at stage export (%s); log: %s", e.warehouse_state, log_path)
         raise
-    if written:
-        stage("run", "export", timer.timings["export"], f"{len(schema.TABLES)} tables to {folder}")
-    else:
-        stage("run", "export", timer.timings["export"], "up to date (no new load since the last export)")
+    what = pipeline.EXPORT_OUTCOMES[outcome]
+    if outcome == "written":
+        what = f"{len(schema.TABLES)} {what} {folder}"
+    stage("run", "export", timer.timings["export"], what)
 
 
 # Reading files is CPU-bound Python: more threads than cores only add contention (measured: 64

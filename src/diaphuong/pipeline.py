@@ -413,8 +413,6 @@ def check_reporting(plan: CyclePlan, asm: Assembled) -> Checked:
 # years of history (805,000 rows: 1.4 s and 135 MiB instead of 4.2 s and 356 MiB).
 HISTORY_COLUMNS = ("province_set", "province_code", "period", "indicator", "measure", "source_kind", "cycle",
                    "value", "locator", "source_file")
-
-
 HISTORY_ORDER = ("cycle", "province_set", "province_code", "indicator", "measure", "period", "source_kind",
                  "source_file", "locator")  # after the cycle's end date: unique among current figures
 
@@ -532,14 +530,21 @@ def _export_state(con) -> str:
     return f"{len(rows)} {h.hexdigest()}"
 
 
-def export_if_stale(settings: Settings) -> tuple[Path, bool]:
-    """Write the Parquet export unless it already holds every completed load (``(folder, written)``).
+EXPORT_OUTCOMES = {"written": "tables to", "current": "up to date (no new load since the last export)",
+                   "no_warehouse": "nothing to export (no warehouse yet)"}
+
+
+def export_if_stale(settings: Settings) -> tuple[Path, str]:
+    """Write the Parquet export unless it already holds every completed load: ``(folder, outcome)``,
+    the outcome a key of :data:`EXPORT_OUTCOMES`.
     Called once at the end of a run, not after each cycle: a run over many cycles exports once, and
     a run after a failed or interrupted export brings it up to date even when every cycle is skipped."""
     from diaphuong import warehouse
 
     out = settings.parquet_dir
     marker = out / EXPORT_STATE
+    if not settings.duckdb_path.exists():  # a run with no cycle to do (nothing due)
+        return out, "no_warehouse"
     con = warehouse.connect(settings)
     try:
         warehouse.ensure_schema(con)
@@ -547,11 +552,11 @@ def export_if_stale(settings: Settings) -> tuple[Path, bool]:
         current = (marker.exists() and marker.read_text(encoding="utf-8") == state
                    and all((out / name).is_dir() for name in schema.TABLES))
         if current:
-            return out, False
+            return out, "current"
         marker.unlink(missing_ok=True)  # an export that fails half-way is never taken as current
         warehouse.export_parquet(con, settings)
         marker.write_text(state, encoding="utf-8")
-        return out, True
+        return out, "written"
     finally:
         con.close()
 

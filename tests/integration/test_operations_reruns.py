@@ -327,3 +327,13 @@ def test_failed_export_is_written_by_the_next_run_even_if_it_skips_every_cycle(l
     assert (wh / "parquet" / ".exported-runs").read_text(encoding="utf-8").startswith("2 ")
     n = duckdb.sql(f"SELECT count(*) FROM read_parquet('{(wh / 'parquet' / 'run' / 'run.parquet').as_posix()}')").fetchone()[0]
     assert n == 2
+
+
+def test_a_run_with_no_cycle_creates_no_warehouse(prefect_harness, tmp_path):
+    """A scheduled run with nothing due exports nothing and leaves no empty database behind."""
+    raw, wh = tmp_path / "raw", tmp_path / "wh"
+    raw.mkdir()
+    assert run_flow(raw, wh) == []
+    assert not (wh / "diaphuong.duckdb").exists() and not (wh / "parquet").exists()
+    line, = export_lines(latest_log(wh))
+    assert "nothing to export (no warehouse yet)" in line
