@@ -164,7 +164,7 @@ def frame_of(parts: list[Rows]) -> pd.DataFrame:
         all_rows = parts[0].rows
     else:
         all_rows = [r for p in parts for r in p.rows]
-    by_col = dict(zip(per_row, zip(*all_rows))) if n else {}
+    by_col = _columns_of(all_rows, per_row) if n else {}
     rec: dict[str, object] = {}
     for c in cols:
         if c in by_col:
@@ -181,6 +181,26 @@ def frame_of(parts: list[Rows]) -> pd.DataFrame:
             per_file[:] = vals
             rec[c] = np.repeat(per_file, [len(p.rows) for p in parts])
     return _frame(rec, cols, n)
+
+
+try:  # pandas' own converter of row tuples to a 2-D object array (what DataFrame(list_of_tuples) uses)
+    from pandas._libs.lib import to_object_array_tuples as _rows_to_array
+except ImportError:  # pragma: no cover - a pandas without it
+    _rows_to_array = None
+
+
+def _columns_of(rows: list[tuple], names: tuple[str, ...]) -> dict[str, object]:
+    """Column name -> its values (a 1-D sequence) from row tuples of ``len(names)`` fields. One
+    C-level pass into a 2-D object array, whose columns are views: a third of what transposing
+    with ``zip(*rows)`` costs on a cycle's 80,000 rows."""
+    if _rows_to_array is not None:
+        try:
+            a = _rows_to_array(rows)
+        except (TypeError, ValueError):  # pragma: no cover - an internals change
+            a = None
+        if a is not None and a.shape[1] == len(names):
+            return {c: a[:, k] for k, c in enumerate(names)}
+    return dict(zip(names, zip(*rows)))
 
 
 class SubmissionRead:
@@ -1757,7 +1777,12 @@ def _frame(records: dict[str, list], cols: list[str], n: int) -> pd.DataFrame:
         blocks = [(arr, pl_obj)]
     else:
         vals = records.get("value")
-        fv = np.array(vals if vals is not None else [np.nan] * n, dtype="float64").reshape(1, n)
+        if vals is None:
+            fv = np.full((1, n), np.nan)
+        elif isinstance(vals, np.ndarray):
+            fv = vals.astype("float64").reshape(1, n)  # None -> NaN
+        else:
+            fv = np.array(vals, dtype="float64").reshape(1, n)
         blocks = [(arr, pl_obj), (fv, pl_val)]
     if _from_blocks is not None:
         try:
