@@ -768,6 +768,11 @@ _ERR_CELL = re.compile(rb'<(?:\w+:)?c r="([A-Z]{1,3})([0-9]+)"[^>]*?\bt="e"[^>]*
 _V = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 
 
+# The grid calamine may build before the cell limit is checked on what it read: 2 million cells
+# (~64 MB at 32 bytes a cell), a sheet of up to 122 rows whatever its widest column
+_GRID_GUARD = 2_000_000
+
+
 def _check_sheet_extent(xml: bytes, fname: str, name: str) -> None:
     """Refuse a sheet whose cells span an absurd area, before calamine parses it: calamine makes
     a dense grid from the first to the last cell, so two cells at A1 and XFD1048576 would ask for
@@ -787,7 +792,9 @@ def _check_sheet_extent(xml: bytes, fname: str, name: str) -> None:
         i = xml.rfind(b"<", 0, i + 1) if i >= 0 else -1
     last = _LAST_ROW.match(xml, i) if i >= 0 else None
     nrows = int(last.group(1)) if last else xml.count(b"<row") + xml.count(b":row ")
-    if nrows * 16384 <= limit:
+    if nrows * 16384 <= max(limit, _GRID_GUARD):
+        # even at the last column calamine builds a bounded grid; the limit itself is checked on
+        # the sheet calamine reads (its last cell), without scanning the XML here
         return
     if nrows * 702 <= limit:  # only three-letter columns (AAA and beyond) can break the limit
         if not _REF3.search(xml):
@@ -2033,12 +2040,13 @@ def _unit_rule(unit_text: str | None, key: str) -> tuple[str | None, tuple[str, 
 
 @lru_cache(maxsize=16384)
 def _row_info(code_v: str | None, name_v: str | None, unit_cell, status_cell, note_cell) -> tuple:
-    """Everything one row's text cells decide, cached (forms repeat their rows): (key, fuzzy (key,
-    score) or None, code unknown, mismatching key or None, unit text, unit to convert from,
-    unit problem, row status or None, status word unrecognised, catalog unit, index rule)."""
+    """Everything one row's text cells decide, cached (forms repeat their rows): (key, what is rare
+    about the match (fuzzy (key, score) or None, code unknown, mismatching key or None) or None,
+    the row's flags and them joined, unit text, unit to convert from, unit problem, row status or
+    None, catalog unit, index rule)."""
     key, name_unit, fz, code_unknown, mismatch = _row_key(code_v, name_v)
     if key is None:
-        return key, fz, code_unknown, mismatch, None, None, None, None, False, None, None
+        return key, None, (), None, None, None, None, None, None, None
     unit_text = None
     if unit_cell.__class__ is str:
         unit_text = unit_cell.strip() or None
@@ -2054,10 +2062,16 @@ def _row_info(code_v: str | None, name_v: str | None, unit_cell, status_cell, no
     if row_status is None and note_cell.__class__ is str and note_cell.strip():
         row_status = _status_of(note_cell.strip())
     vconv_from, unit_problem = _unit_rule(unit_text, key) if unit_text is not None else (None, None)
-    return (key, fz, code_unknown, mismatch, unit_text, vconv_from, unit_problem, row_status, unrecognised,
-            indicators()[key].unit, _index_rule(key))
-
-
+    rflags: tuple[str, ...] = ()
+    if fz is not None:
+        rflags = ("fuzzy_match",)
+    if mismatch is not None:
+        rflags = ("code_name_mismatch",)
+    if unrecognised:
+        rflags = rflags + ("status_unrecognised",)
+    rare = (fz, code_unknown, mismatch) if (fz is not None or code_unknown or mismatch is not None) else None
+    return (key, rare, rflags, ",".join(dict.fromkeys(rflags)) if rflags else None, unit_text, vconv_from,
+            unit_problem, row_status, indicators()[key].unit, _index_rule(key))
 
 
 def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, cycle: str | None,
@@ -2176,7 +2190,6 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
     texts: list[str] = []
     seen: dict[str, int] = {}
     skipped = 0
-    n_items = 0
     n_conv = 0
     n_sheet_unit = 0
     fuzzy = []
@@ -2214,17 +2227,32 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
             col = [r[j] for r in rows[table.data_start:]]
             # text that holds no figure (a signature under the table, "không có") cannot sway the
             # decision; a figure written as text or a symbol can: decided with them, after the pass
-            if any(v.__class__ is not _float and v is not None and v != "" and figure_like(v) for v in col):
+            other = [v for v in col if v.__class__ is not _float and v is not None and v != ""]
+            if other and any(figure_like(v) for v in other):
                 continue
             nums = [v for v in col if v.__class__ is _float and v == v]
             if forced in ("index", "change"):
                 decided[k] = forced
-            elif nums and all(50 <= v <= 300 for v in nums):
+            elif nums and 50 <= min(nums) and max(nums) <= 300:
                 decided[k] = "index"
-            elif nums and all(-50 < v < 50 for v in nums):
+            elif nums and -50 < min(nums) and max(nums) < 50:
                 decided[k] = "change"
             if k in decided:
                 decided[k] = predecided[(bi, k)] = [decided[k], 0, forced]  # [mode, figures read, forced]
+        # each figure column with how its plain numbers are read: 0 the value (units, index rule),
+        # 1 a percent as written, 2 an index read as a change (107,5 -> 7,5), 3 a change (the
+        # column is decided as growth), 4 decided after the pass
+        plan = []
+        for k, j, m, late in mlist:
+            if k == "value":
+                mode = 0
+            elif not late:
+                mode = 1
+            else:
+                pre = decided.get(k)
+                mode = 4 if pre is None else 2 if pre[0] == "index" else 3
+            plan.append((k, j, m, mode))
+        jfigs = [j for _k, j, _m, _l in mlist]
         for i in range(table.data_start, len(rows)):
             row = rows[i]
             code_v = row[jc] if jc is not None else None
@@ -2232,17 +2260,17 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
             name_v = row[jn] if jn is not None else None
             name_v = (name_v.strip() or None) if name_v.__class__ is _str else None
             has_fig = False
-            for _k, j, _m, _l in mlist:
+            for j in jfigs:
                 v = row[j]
                 if v.__class__ is _float or v.__class__ is _int or (v is not None and v != "" and figure_like(v)):
                     has_fig = True
                     break
             if not has_fig and not code_v and not name_v:
                 continue
-            (key, fz, code_unknown, mismatch, unit_text, vconv_from, unit_problem, row_status, unrecognised,
-             ind_unit, index_rule) = row_info(code_v, name_v, row[ju] if ju is not None else None,
-                                              row[js] if js is not None else None,
-                                              row[jnote] if jnote is not None else None)
+            (key, rare, rflags, flagstr, unit_text, vconv_from, unit_problem, row_status, ind_unit,
+             index_rule) = row_info(code_v, name_v, row[ju] if ju is not None else None,
+                                    row[js] if js is not None else None,
+                                    row[jnote] if jnote is not None else None)
             if key is None:
                 if not has_fig:
                     continue  # a heading or a footer line
@@ -2255,15 +2283,14 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                                f"row {i + 1}: {label!r} matches no indicator of the catalog; the row is not loaded",
                                raw, None, None))
                 continue
-            rflags = ()
-            if fz is not None:
-                rflags = ("fuzzy_match",)
-                fuzzy.append(f"row {i + 1}: {(name_v or code_v)!r} -> {fz[0]} (score {fz[1]:.0f})")
-            if code_unknown:
-                notes.append(f"row {i + 1}: code {code_v!r} unknown, indicator read from the name")
-            if mismatch is not None:
-                rflags = ("code_name_mismatch",)
-                notes.append(f"row {i + 1}: code {key} but the name reads as {mismatch}; the code is kept")
+            if rare is not None:  # a fuzzy match, an unknown code, a code the name contradicts
+                fz, code_unknown, mismatch = rare
+                if fz is not None:
+                    fuzzy.append(f"row {i + 1}: {(name_v or code_v)!r} -> {fz[0]} (score {fz[1]:.0f})")
+                if code_unknown:
+                    notes.append(f"row {i + 1}: code {code_v!r} unknown, indicator read from the name")
+                if mismatch is not None:
+                    notes.append(f"row {i + 1}: code {key} but the name reads as {mismatch}; the code is kept")
             if not has_fig:
                 continue
             if key in seen:
@@ -2273,9 +2300,6 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                                raw, key, None))
                 continue
             seen[key] = i
-            n_items += 1
-            if unrecognised:
-                rflags = rflags + ("status_unrecognised",)
             base_status = row_status or cstatus or sheet_status or "A"
             unit_loc = None
             if unit_text is None and sheet_unit is not None and jv is not None and not _blank(row[jv]) \
@@ -2284,33 +2308,22 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                 unit_loc = sheet_unit_loc
                 n_sheet_unit += 1
                 vconv_from, unit_problem = _unit_rule(unit_text, key)
-            flagstr = ",".join(dict.fromkeys(rflags)) if rflags else None
-            ctx = (key, ind_unit, unit_text, rflags, base_status, vconv_from, unit_problem, index_rule, unit_loc,
-                   ju, flagstr)
+            ctx = None  # the row's context for the cells read after the pass, made when one needs it
             rowno = str(i + 1)
-            for k, j, measure, late in mlist:
+            for k, j, measure, mode in plan:
                 v = row[j]
                 if v.__class__ is _float:  # a plain number
                     if v != v:
                         continue
-                    loc = colpre[j] + rowno
-                    if late:
-                        pre = decided.get(k)
-                        if pre is None:
-                            deferred[(bi, k)].append((len(out), v, v, ctx, i, j, loc, None))
-                            add(None)
-                        else:
-                            pre[1] += 1
-                            if pre[0] == "index":
-                                add((key, measure, round(v - 100.0, 10), "pct", base_status, None, fmt_num(v), None,
-                                     loc, flagstr))
-                            else:
-                                add((key, measure, v, "pct", base_status, None, fmt_num(v), None, loc,
-                                     ",".join(dict.fromkeys(rflags + ("growth_not_index",)))))
-                    elif k == "value":
+                    if mode == 0:
                         if unit_problem:
+                            loc = colpre[j] + rowno
                             qadd((unit_problem[0], unit_loc or (_loc(sname, i, ju) if ju is not None else loc),
                                   unit_problem[1], f"{fmt_num(v)} {unit_text}", key, "value"))
+                            continue
+                        if vconv_from is None and index_rule is None:
+                            add((key, "value", v, ind_unit, base_status, None, fmt_num(v), unit_text,
+                                 colpre[j] + rowno, flagstr))
                             continue
                         value = v
                         flags = rflags
@@ -2324,15 +2337,32 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                                     and (not lo <= value <= hi or (is_ic and 80 <= value <= 150))):
                                 value = round(value - 100.0, 10)
                                 flags = flags + ("index_as_change",)
-                        add((key, "value", value, ind_unit, base_status, None, fmt_num(v), unit_text, loc,
-                             flagstr if flags is rflags else ",".join(dict.fromkeys(flags))))
+                        add((key, "value", value, ind_unit, base_status, None, fmt_num(v), unit_text,
+                             colpre[j] + rowno, flagstr if flags is rflags else ",".join(dict.fromkeys(flags))))
+                    elif mode == 1:
+                        add((key, measure, v, "pct", base_status, None, fmt_num(v), None, colpre[j] + rowno,
+                             flagstr))
+                    elif mode == 2:
+                        add((key, measure, round(v - 100.0, 10), "pct", base_status, None, fmt_num(v), None,
+                             colpre[j] + rowno, flagstr))
+                    elif mode == 3:
+                        decided[k][1] += 1
+                        add((key, measure, v, "pct", base_status, None, fmt_num(v), None, colpre[j] + rowno,
+                             ",".join(dict.fromkeys(rflags + ("growth_not_index",)))))
                     else:
-                        add((key, measure, v, "pct", base_status, None, fmt_num(v), None, loc, flagstr))
+                        if ctx is None:
+                            ctx = (key, ind_unit, unit_text, rflags, base_status, vconv_from, unit_problem,
+                                   index_rule, unit_loc, ju, flagstr)
+                        deferred[(bi, k)].append((len(out), v, v, ctx, i, j, colpre[j] + rowno, None))
+                        add(None)
                     continue
                 if v is None or v == "":
                     continue
                 if v.__class__ is _str:
                     add_text(v)
+                if ctx is None:
+                    ctx = (key, ind_unit, unit_text, rflags, base_status, vconv_from, unit_problem, index_rule,
+                           unit_loc, ju, flagstr)
                 special.append((len(out), len(q_cells), k, v, i, j, ctx, colpre[j] + rowno, bi))
                 add(None)
                 qadd(None)
@@ -2429,6 +2459,7 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
         notes.append(f"{skipped} subtotal or grouping rows skipped")
     if fuzzy:
         notes.append("fuzzy indicator matches: " + "; ".join(fuzzy))
+    n_items = len(seen)
     if not n_items:
         if q_rows:
             raise LayoutError(
