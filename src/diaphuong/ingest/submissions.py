@@ -381,6 +381,22 @@ def _fmt_num(v: float) -> str:
     return repr(v)
 
 
+# A comparison or plan column repeats a few hundred figures (107,5 / 98,2 / 100) over the files
+# of a cycle: each is formatted, and read from an index, once. Bounded; safe under threads.
+_PCT_FIGURES: dict[float, tuple[str, float]] = {}
+
+
+def _pct_figure(v: float) -> tuple[str, float]:
+    """(the figure as written, the change it states if it is an index: v - 100 without the float
+    noise) of a plain number of a percent column."""
+    hit = _PCT_FIGURES.get(v)
+    if hit is None:
+        if len(_PCT_FIGURES) >= 65536:
+            _PCT_FIGURES.clear()
+        hit = _PCT_FIGURES[v] = (_fmt_num(v), round(v - 100.0, 10))
+    return hit
+
+
 @lru_cache(maxsize=8192)
 def parse_unit(text: str) -> str | None:
     return _parse_unit(text)
@@ -642,7 +658,10 @@ class _Zip:
                  off) = unpack(data, p)
                 if sig != b"PK\x01\x02":
                     raise ValueError("bad central directory entry")
-                fname = data[p + 46:p + 46 + nlen].decode("utf-8" if flags & 0x800 else "cp437")
+                raw_name = data[p + 46:p + 46 + nlen]
+                # ASCII names (every Office part) decode alike in both encodings, without the
+                # Python-level cp437 codec
+                fname = raw_name.decode("ascii" if raw_name.isascii() else "utf-8" if flags & 0x800 else "cp437")
                 entries[fname] = _ZipEntry(fname, flags, method, csize, usize, off)
                 p += 46 + nlen + elen + clen
         except (struct.error, ValueError, UnicodeDecodeError) as e:
@@ -1610,16 +1629,30 @@ def _province_from_name(file_name: str, on: date | None) -> ProvinceRef | None:
 
 
 # ------------------------------------------------------------------------------------ cells
-@lru_cache(maxsize=16384)
-def _votes(text: str) -> tuple[int, int]:
-    """(Vietnamese, English) votes of one cell's text: what :func:`detect_convention` counts over a
-    column, cached per distinct text (a sheet repeats its number shapes)."""
+# A number's evidence depends on its separators, its digit counts and whether it starts with 0,
+# never on which digits: tokens are looked up by that shape (1.234,5 and 9.876,5 share one)
+_SHAPE = bytes.maketrans(b"23456789", b"11111111")
+
+
+@lru_cache(maxsize=4096)
+def _shape_evidence(shape: bytes) -> str | None:
+    return _num_evidence(shape.decode())
+
+
+def _votes(texts: list[str]) -> tuple[int, int]:
+    """(Vietnamese, English) votes of the texts of the figure columns: what
+    :func:`detect_convention` counts, in one scan of the texts joined."""
     if _num_evidence is None:  # pragma: no cover - numbers.py without the helpers
-        c = detect_convention([text])
-        return (c == "vi", c == "en")
+        vi = en = 0
+        for t in texts:
+            c = detect_convention([t])
+            vi += c == "vi"
+            en += c == "en"
+        return vi, en
     vi = en = 0
-    for tok in _NUM_TOKEN.findall(text):
-        ev = _num_evidence(tok)
+    shape = _SHAPE
+    for tok in _NUM_TOKEN.findall("\n".join(texts)):
+        ev = _shape_evidence(tok.encode().translate(shape))
         if ev == "vi":
             vi += 1
         elif ev == "en":
@@ -2205,6 +2238,7 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
     row_info = _row_info
     figure_like = _figure_like
     fmt_num = _fmt_num
+    pct_get, pct_figure = _PCT_FIGURES.get, _pct_figure
     add = out.append
     qadd = q_cells.append
     add_text = texts.append
@@ -2340,14 +2374,15 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                         add((key, "value", value, ind_unit, base_status, None, fmt_num(v), unit_text,
                              colpre[j] + rowno, flagstr if flags is rflags else ",".join(dict.fromkeys(flags))))
                     elif mode == 1:
-                        add((key, measure, v, "pct", base_status, None, fmt_num(v), None, colpre[j] + rowno,
-                             flagstr))
+                        f = pct_get(v) or pct_figure(v)
+                        add((key, measure, v, "pct", base_status, None, f[0], None, colpre[j] + rowno, flagstr))
                     elif mode == 2:
-                        add((key, measure, round(v - 100.0, 10), "pct", base_status, None, fmt_num(v), None,
-                             colpre[j] + rowno, flagstr))
+                        f = pct_get(v) or pct_figure(v)
+                        add((key, measure, f[1], "pct", base_status, None, f[0], None, colpre[j] + rowno, flagstr))
                     elif mode == 3:
                         decided[k][1] += 1
-                        add((key, measure, v, "pct", base_status, None, fmt_num(v), None, colpre[j] + rowno,
+                        f = pct_get(v) or pct_figure(v)
+                        add((key, measure, v, "pct", base_status, None, f[0], None, colpre[j] + rowno,
                              ",".join(dict.fromkeys(rflags + ("growth_not_index",)))))
                     else:
                         if ctx is None:
@@ -2370,15 +2405,12 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
     # ---- number convention (from the text cells of the figure columns), then the other cells
     conv = None
     if texts:
-        vi = en = 0
-        for t in texts:
-            a, b = _votes(t)
-            vi += a
-            en += b
+        vi, en = _votes(texts)
         conv = "vi" if vi > en else "en" if en > vi else None
         if conv == "en":
             notes.append("numbers written the English way (1,234.5)")
     have_evidence = conv is not None
+    plain_re = _PLAIN_NUM.get(conv) if have_evidence else None
     symbols = L.symbols
 
     def finish(slot, qslot, k, c, ctx, loc, col_flag=None):
@@ -2437,13 +2469,17 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
             if not t:
                 holes += 1
                 continue
-            spec = _parse_text(t, conv, have_evidence, k in _INDEX_KEYS)
-            if spec[7] is _PLAIN and not pct_possible:  # a plain number typed as text
+            if plain_re is not None and plain_re.match(t):  # _parse_text's first case, without its cache
+                num = float(t.replace(".", "").replace(",", ".") if conv == "vi" else t.replace(",", ""))
+            else:
+                spec = _parse_text(t, conv, have_evidence, k in _INDEX_KEYS)
+                num = spec[0] if spec[7] is _PLAIN else None
+            if num is not None and not pct_possible:  # a plain number typed as text
                 if k in late_keys:
-                    deferred[(bi, k)].append((slot, spec[0], v, ctx, i, j, loc, qslot))
+                    deferred[(bi, k)].append((slot, num, v, ctx, i, j, loc, qslot))
                     continue
                 if k != "value" or not (ctx[6] or ctx[5] or ctx[7]):
-                    out[slot] = (ctx[0], _MEASURE_OF[k], spec[0], ctx[1] if k == "value" else "pct", ctx[4], None, t,
+                    out[slot] = (ctx[0], _MEASURE_OF[k], num, ctx[1] if k == "value" else "pct", ctx[4], None, t,
                                  ctx[2] if k == "value" else None, loc, ctx[10])
                     continue
         c = _parse_cell(v, i, j, conv, have_evidence, k in _INDEX_KEYS)
@@ -2523,7 +2559,7 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                 for n, e in enumerate(entries):
                     c = e[1]
                     if c.__class__ is float:
-                        entries[n] = (e[0], round(c - 100.0, 10)) + e[2:]
+                        entries[n] = (e[0], _pct_figure(c)[1]) + e[2:]
                     elif c.change:  # "+7,5%", "giảm 3,4%": a change whatever the column holds
                         if c.value is not None:
                             c.flags.append("growth_not_index")
@@ -2538,7 +2574,7 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
             if c.__class__ is float:
                 flags = (",".join(dict.fromkeys(ctx[3] + (col_flag,))) if col_flag else ctx[10])
                 out[slot] = (ctx[0], measure, c, "pct", ctx[4], None,
-                             fmt_num(raw) if raw.__class__ is float else raw.strip(), None, loc, flags)
+                             _pct_figure(raw)[0] if raw.__class__ is float else raw.strip(), None, loc, flags)
             else:
                 finish(slot, qslot, k, c, ctx, loc, col_flag)
 
