@@ -80,6 +80,7 @@ import re
 import struct
 import zipfile
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -349,6 +350,7 @@ def _layout_with(quirk_names: tuple[str, ...]) -> _Layout:
 
 # ------------------------------------------------------------------------------------ helpers
 @lru_cache(maxsize=4096)
+@lru_cache(maxsize=4096)
 def _col_letter(i: int) -> str:
     s = ""
     i += 1
@@ -485,6 +487,9 @@ _NUMBERING = re.compile(r"^\(?[A-Za-z0-9]{1,3}(?:\s*[=+\-*/x]\s*\(?[A-Za-z0-9]{1
 _SYMBOL_TEXTS = frozenset({"-", "\u2013", "\u2014", "..", "...", "\u2026", "x", "X"})
 
 
+_DIGIT = re.compile(r"[0-9]")
+
+
 def _figure_like(v) -> bool:
     """A cell that holds (or tries to hold) a figure: a number, a text with a digit, a symbol."""
     if v is None or v == "":
@@ -493,7 +498,8 @@ def _figure_like(v) -> bool:
         return True
     if isinstance(v, str):
         s = v.strip()
-        return bool(s) and (s in _SYMBOL_TEXTS or any(ch.isdigit() for ch in s))
+        return bool(s) and (s in _SYMBOL_TEXTS or _DIGIT.search(s) is not None
+                            or (not s.isascii() and any(ch.isdigit() for ch in s)))  # ² and other digits
     return not (isinstance(v, float) and math.isnan(v))
 
 
@@ -1632,6 +1638,7 @@ def _province_from_name(file_name: str, on: date | None) -> ProvinceRef | None:
 # A number's evidence depends on its separators, its digit counts and whether it starts with 0,
 # never on which digits: tokens are looked up by that shape (1.234,5 and 9.876,5 share one)
 _SHAPE = bytes.maketrans(b"23456789", b"11111111")
+_NUM_TOKEN_ASCII = re.compile(rb"(?<![0-9.,])[0-9][0-9.,]*[0-9](?![0-9])")  # numbers.py's token, on ASCII
 
 
 @lru_cache(maxsize=4096)
@@ -1649,14 +1656,18 @@ def _votes(texts: list[str]) -> tuple[int, int]:
             vi += c == "vi"
             en += c == "en"
         return vi, en
+    joined = "\n".join(texts)
+    if joined.isascii():  # the shapes of all the numbers at once, counted
+        tokens = Counter(_NUM_TOKEN_ASCII.findall(joined.encode().translate(_SHAPE)))
+    else:
+        tokens = Counter(tok.encode().translate(_SHAPE) for tok in _NUM_TOKEN.findall(joined))
     vi = en = 0
-    shape = _SHAPE
-    for tok in _NUM_TOKEN.findall("\n".join(texts)):
-        ev = _shape_evidence(tok.encode().translate(shape))
+    for shape, n in tokens.items():
+        ev = _shape_evidence(shape)
         if ev == "vi":
-            vi += 1
+            vi += n
         elif ev == "en":
-            en += 1
+            en += n
     return vi, en
 
 
@@ -1727,10 +1738,11 @@ def _parse_cell(v, r: int, c: int, conv: str | None, have_evidence: bool, change
 
 # a plain unsigned number in one convention, nothing around it: 1.234,5 / 12,5 / 1234 (vi),
 # 1,234.5 / 12.5 / 1234 (en); anything else goes through parse_number
-_PLAIN_NUM = {"vi": re.compile(r"(?:(?:[1-9][0-9]{0,2}(?:\.[0-9]{3})+|0|[1-9][0-9]{0,14}),[0-9]{1,15}"
-                               r"|[1-9][0-9]{0,2}(?:\.[0-9]{3})+|0|[1-9][0-9]{0,14})\Z"),
-              "en": re.compile(r"(?:(?:[1-9][0-9]{0,2}(?:,[0-9]{3})+|0|[1-9][0-9]{0,14})\.[0-9]{1,15}"
-                               r"|[1-9][0-9]{0,2}(?:,[0-9]{3})+|0|[1-9][0-9]{0,14})\Z")}
+_PLAIN_NUM_RE = {"vi": (r"(?:(?:[1-9][0-9]{0,2}(?:\.[0-9]{3})+|0|[1-9][0-9]{0,14}),[0-9]{1,15}"
+                         r"|[1-9][0-9]{0,2}(?:\.[0-9]{3})+|0|[1-9][0-9]{0,14})"),
+                  "en": (r"(?:(?:[1-9][0-9]{0,2}(?:,[0-9]{3})+|0|[1-9][0-9]{0,14})\.[0-9]{1,15}"
+                         r"|[1-9][0-9]{0,2}(?:,[0-9]{3})+|0|[1-9][0-9]{0,14})")}
+_PLAIN_NUM = {c: re.compile(rf"(?:{p})\Z") for c, p in _PLAIN_NUM_RE.items()}
 _PLAIN = 0  # _parse_text's last field for a plain number (no flag, status, qualifier): falsy like "no change"
 
 
@@ -2004,6 +2016,7 @@ def _index_rule(key: str) -> tuple[float, float, bool] | None:
     return lo, hi, ind.kind == "index_change"
 
 
+@lru_cache(maxsize=256)
 def _forced_mode(quirks: tuple[str, ...], k: str) -> str:
     """How the layout quirks say a comparison column is written: index | change | auto."""
     mode = "auto"
