@@ -1492,20 +1492,24 @@ def _cell_label(s: str) -> tuple[str | None, str | None, bool, str | None]:
 
 def _header_block(rows: list[list], table: _Table | None) -> dict[str, tuple[str, tuple[int, int]]]:
     """label kind -> (value text, (row, col)) for province, period, prepared_on, found anywhere
-    outside the table's data cells, and the unit stated above the table (``unit``)."""
+    outside the table's data cells, the unit stated above the table (``unit``), and the first
+    status word above the table other than "official" (``status``: the status code, (row, col))."""
     found: dict[str, tuple[str, tuple[int, int]]] = {}
     top = table.header_row if table is not None else len(rows)
     ds = table.data_start if table is not None else len(rows)
+    _str = str
     for i, row in enumerate(rows):
         in_table = i >= top
         if top <= i < ds:
             continue
-        for j, c in enumerate(row):
-            if c.__class__ is not str or not c:
-                continue
+        for j, c in [(j, c) for j, c in enumerate(row) if c.__class__ is _str and c]:
             s = c.strip()
             if not s or len(s) > 200:
                 continue
+            if not in_table and "status" not in found and len(s) < 150:
+                st = _status_of(s)
+                if st and st != "A":
+                    found["status"] = (st, (i, j))
             kind, val, need_right, pref = _cell_label(s)
             if kind is None and pref is None:
                 continue
@@ -2084,12 +2088,31 @@ def _unit_rule(unit_text: str | None, key: str) -> tuple[str | None, tuple[str, 
     return None, None
 
 
+_ROW_NUMBERS: list[str] = []
+
+
+def _row_numbers(n: int) -> list[str]:
+    """'1', '2', ... (the spreadsheet's row numbers of rows 0..n-1), made once (a longer list
+    replaces the module's whole, so a reader in another thread never sees it half made)."""
+    global _ROW_NUMBERS
+    numbers = _ROW_NUMBERS
+    if len(numbers) < n:
+        numbers = _ROW_NUMBERS = [str(i + 1) for i in range(max(n, 2 * len(numbers), 1024))]
+    return numbers
+
+
+def _label_text(cell) -> str | None:
+    """An indicator code or name cell as a label: its stripped text, None when empty or not text."""
+    return (cell.strip() or None) if cell.__class__ is str else None
+
+
 @lru_cache(maxsize=16384)
-def _row_info(code_v: str | None, name_v: str | None, unit_cell, status_cell, note_cell) -> tuple:
-    """Everything one row's text cells decide, cached (forms repeat their rows): (key, what is rare
-    about the match (fuzzy (key, score) or None, code unknown, mismatching key or None) or None,
-    the row's flags and them joined, unit text, unit to convert from, unit problem, row status or
-    None, catalog unit, index rule)."""
+def _row_info(code_cell, name_cell, unit_cell, status_cell, note_cell) -> tuple:
+    """Everything one row's cells other than its figures decide, cached (forms repeat their rows):
+    (key, what is rare about the match (fuzzy (key, score) or None, code unknown, mismatching key
+    or None) or None, the row's flags and them joined, unit text, unit to convert from, unit
+    problem, row status or None, catalog unit, index rule)."""
+    code_v, name_v = _label_text(code_cell), _label_text(name_cell)
     key, name_unit, fz, code_unknown, mismatch = _row_key(code_v, name_v)
     if key is None:
         return key, None, (), None, None, None, None, None, None, None
@@ -2163,18 +2186,8 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
     for q in L.quirks:
         if q["name"] in table.quirks and q.get("status"):
             sheet_status = q["status"]
-    if sheet_status is None:
-        for row in rows[:hr]:
-            for c in row:
-                if c.__class__ is str and c:
-                    s = c.strip()
-                    if s and len(s) < 150:
-                        st = _status_of(s)
-                        if st and st != "A":
-                            sheet_status = st
-                            break
-            if sheet_status:
-                break
+    if sheet_status is None and "status" in hb:  # a status word above the table ("Số liệu ước tính")
+        sheet_status = hb["status"][0]
     sheet_unit = sheet_unit_loc = None
     if "unit" in hb:
         sheet_unit = hb["unit"][0]
@@ -2252,6 +2265,7 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
     figure_like = _figure_like
     fmt_num = _fmt_num
     pct_get, pct_figure = _PCT_FIGURES.get, _pct_figure
+    rownos = _row_numbers(len(rows))
     add = out.append
     qadd = q_cells.append
     add_text = texts.append
@@ -2272,12 +2286,12 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                 continue
             forced = _forced_mode(table.quirks, k)
             col = [r[j] for r in rows[table.data_start:]]
+            nums = [v for v in col if v.__class__ is _float and v == v]
             # text that holds no figure (a signature under the table, "không có") cannot sway the
             # decision; a figure written as text or a symbol can: decided with them, after the pass
-            other = [v for v in col if v.__class__ is not _float and v is not None and v != ""]
-            if other and any(figure_like(v) for v in other):
+            if len(nums) + col.count(None) + col.count("") < len(col) and any(
+                    figure_like(v) for v in col if v.__class__ is not _float and v is not None and v != ""):
                 continue
-            nums = [v for v in col if v.__class__ is _float and v == v]
             if forced in ("index", "change"):
                 decided[k] = forced
             elif nums and 50 <= min(nums) and max(nums) <= 300:
@@ -2302,25 +2316,24 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
         jfigs = [j for _k, j, _m, _l in mlist]
         for i in range(table.data_start, len(rows)):
             row = rows[i]
-            code_v = row[jc] if jc is not None else None
-            code_v = (code_v.strip() or None) if code_v.__class__ is _str else None
-            name_v = row[jn] if jn is not None else None
-            name_v = (name_v.strip() or None) if name_v.__class__ is _str else None
+            code_c = row[jc] if jc is not None else None  # as read: row_info strips them
+            name_c = row[jn] if jn is not None else None
             has_fig = False
             for j in jfigs:
                 v = row[j]
                 if v.__class__ is _float or v.__class__ is _int or (v is not None and v != "" and figure_like(v)):
                     has_fig = True
                     break
-            if not has_fig and not code_v and not name_v:
+            if not has_fig and not code_c and not name_c:
                 continue
             (key, rare, rflags, flagstr, unit_text, vconv_from, unit_problem, row_status, ind_unit,
-             index_rule) = row_info(code_v, name_v, row[ju] if ju is not None else None,
+             index_rule) = row_info(code_c, name_c, row[ju] if ju is not None else None,
                                     row[js] if js is not None else None,
                                     row[jnote] if jnote is not None else None)
             if key is None:
                 if not has_fig:
                     continue  # a heading or a footer line
+                code_v, name_v = _label_text(code_c), _label_text(name_c)
                 label = name_v or code_v or ""
                 if not label or _is_total_label(fold(label)):
                     skipped += 1
@@ -2332,6 +2345,7 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                 continue
             if rare is not None:  # a fuzzy match, an unknown code, a code the name contradicts
                 fz, code_unknown, mismatch = rare
+                code_v, name_v = _label_text(code_c), _label_text(name_c)
                 if fz is not None:
                     fuzzy.append(f"row {i + 1}: {(name_v or code_v)!r} -> {fz[0]} (score {fz[1]:.0f})")
                 if code_unknown:
@@ -2356,7 +2370,7 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                 n_sheet_unit += 1
                 vconv_from, unit_problem = _unit_rule(unit_text, key)
             ctx = None  # the row's context for the cells read after the pass, made when one needs it
-            rowno = str(i + 1)
+            rowno = rownos[i]
             for k, j, measure, mode in plan:
                 v = row[j]
                 if v.__class__ is _float:  # a plain number
