@@ -499,7 +499,7 @@ def _figure_like(v) -> bool:
     if isinstance(v, str):
         s = v.strip()
         return bool(s) and (s in _SYMBOL_TEXTS or _DIGIT.search(s) is not None
-                            or (not s.isascii() and any(ch.isdigit() for ch in s)))  # ² and other digits
+                            or (not s.isascii() and any(map(str.isdigit, s))))  # ² and other digits
     return not (isinstance(v, float) and math.isnan(v))
 
 
@@ -2289,8 +2289,8 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
             nums = [v for v in col if v.__class__ is _float and v == v]
             # text that holds no figure (a signature under the table, "không có") cannot sway the
             # decision; a figure written as text or a symbol can: decided with them, after the pass
-            if len(nums) + col.count(None) + col.count("") < len(col) and any(
-                    figure_like(v) for v in col if v.__class__ is not _float and v is not None and v != ""):
+            if len(nums) + col.count(None) + col.count("") < len(col) and any(map(figure_like, [
+                    v for v in col if v.__class__ is not _float and v is not None and v != ""])):
                 continue
             if forced in ("index", "change"):
                 decided[k] = forced
