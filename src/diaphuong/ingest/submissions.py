@@ -490,6 +490,12 @@ _SYMBOL_TEXTS = frozenset({"-", "\u2013", "\u2014", "..", "...", "\u2026", "x", 
 _DIGIT = re.compile(r"[0-9]")
 
 
+@lru_cache(maxsize=1024)
+def _joined_flags(flags: tuple[str, ...]) -> str:
+    """A row's or a cell's flags as the ``flag`` column holds them: distinct, in order, comma-joined."""
+    return ",".join(dict.fromkeys(flags))
+
+
 def _figure_like(v) -> bool:
     """A cell that holds (or tries to hold) a figure: a number, a text with a digit, a symbol."""
     if v is None or v == "":
@@ -1925,7 +1931,7 @@ def read_submission(path: Path, *, cycle: str | None = None, source_file: str | 
                 raise _unreadable(f"{size} bytes (limit {LIMITS['file_bytes']})", name, "too_large",
                                   "a submission is a few kilobytes: send the one sheet of the template")
             data = os.read(fd, size + 1)  # bounded even if the file grows meanwhile
-            while len(data) <= size:  # a short read (a pipe, a network file system)
+            while len(data) < size:  # a short read (a pipe, a network file system)
                 more = os.read(fd, size + 1 - len(data))
                 if not more:
                     break
@@ -2266,6 +2272,8 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
     fmt_num = _fmt_num
     pct_get, pct_figure = _PCT_FIGURES.get, _pct_figure
     rownos = _row_numbers(len(rows))
+    has_digit = _DIGIT.search
+    joined = _joined_flags
     add = out.append
     qadd = q_cells.append
     add_text = texts.append
@@ -2321,7 +2329,8 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
             has_fig = False
             for j in jfigs:
                 v = row[j]
-                if v.__class__ is _float or v.__class__ is _int or (v is not None and v != "" and figure_like(v)):
+                if v.__class__ is _float or v.__class__ is _int or (v.__class__ is _str and has_digit(v)) or (
+                        v is not None and v != "" and figure_like(v)):
                     has_fig = True
                     break
             if not has_fig and not code_c and not name_c:
@@ -2399,7 +2408,7 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                                 value = round(value - 100.0, 10)
                                 flags = flags + ("index_as_change",)
                         add((key, "value", value, ind_unit, base_status, None, fmt_num(v), unit_text,
-                             colpre[j] + rowno, flagstr if flags is rflags else ",".join(dict.fromkeys(flags))))
+                             colpre[j] + rowno, flagstr if flags is rflags else joined(flags)))
                     elif mode == 1:
                         f = pct_get(v) or pct_figure(v)
                         add((key, measure, v, "pct", base_status, None, f[0], None, colpre[j] + rowno, flagstr))
@@ -2410,7 +2419,7 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                         decided[k][1] += 1
                         f = pct_get(v) or pct_figure(v)
                         add((key, measure, v, "pct", base_status, None, f[0], None, colpre[j] + rowno,
-                             ",".join(dict.fromkeys(rflags + ("growth_not_index",)))))
+                             joined(rflags + ("growth_not_index",))))
                     else:
                         if ctx is None:
                             ctx = (key, ind_unit, unit_text, rflags, base_status, vconv_from, unit_problem,
@@ -2498,6 +2507,9 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                 continue
             if plain_re is not None and plain_re.match(t):  # _parse_text's first case, without its cache
                 num = float(t.replace(".", "").replace(",", ".") if conv == "vi" else t.replace(",", ""))
+            elif plain_re is not None and t[0] == "-" and k not in _INDEX_KEYS and plain_re.match(t, 1):
+                # a negative plain number outside the comparison columns (where a sign states a change)
+                num = -float(t[1:].replace(".", "").replace(",", ".") if conv == "vi" else t[1:].replace(",", ""))
             else:
                 spec = _parse_text(t, conv, have_evidence, k in _INDEX_KEYS)
                 num = spec[0] if spec[7] is _PLAIN else None
@@ -2509,6 +2521,8 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                     out[slot] = (ctx[0], _MEASURE_OF[k], num, ctx[1] if k == "value" else "pct", ctx[4], None, t,
                                  ctx[2] if k == "value" else None, loc, ctx[10])
                     continue
+                finish(slot, qslot, k, _Cell(i, j, num, t), ctx, loc)  # a value the unit or index rules apply to
+                continue
         c = _parse_cell(v, i, j, conv, have_evidence, k in _INDEX_KEYS)
         if c is None:
             holes += 1
