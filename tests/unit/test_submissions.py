@@ -698,3 +698,33 @@ def test_province_on_its_own_line_and_a_comparison_between_years(tmp_path):
         ("BC 9T!E8", "visitors", "value", 4500.5), ("BC 9T!F8", "visitors", "yoy_pct", 9.8)]
     assert any("another year's figure" in n for n in r.notes)
     no_quarantine(r)
+
+
+def test_a_table_that_starts_away_from_a1_keeps_its_cell_addresses(tmp_path):
+    """calamine gives the range from its first cell; the reader pads it back to A1 so every
+    locator is the cell's own address (the template moved two rows down and one column right)."""
+    import xlsxwriter
+
+    p = tmp_path / "offset.xlsx"
+    wb = xlsxwriter.Workbook(str(p))
+    ws = wb.add_worksheet("Bieu_01")
+    ws.write(2, 1, "Tỉnh/thành phố:")
+    ws.write(2, 2, "Nghệ An")
+    ws.write(3, 1, "Kỳ báo cáo:")
+    ws.write(3, 2, "Năm 2025")
+    for j, h in enumerate(["STT", "Mã chỉ tiêu", "Tên chỉ tiêu", "Đơn vị tính", "Thực hiện kỳ báo cáo",
+                           "Kỳ báo cáo so với cùng kỳ năm trước (%)"]):
+        ws.write(5, 1 + j, h)
+    ws.write_row(6, 1, [1, "export_value", "Kim ngạch xuất khẩu hàng hóa", "triệu USD", 2210.4, 105.3])
+    wb.close()
+    r = read_submission(p, cycle="2025")
+    o = r.observations.set_index("locator")
+    assert list(o.index) == ["Bieu_01!F7", "Bieu_01!G7"]
+    assert (o.loc["Bieu_01!F7", "value"], o.loc["Bieu_01!G7", "value"]) == (2210.4, 5.3)
+    assert r.province.code == "40"
+    # the grid is the one calamine pads itself, cell for cell
+    import python_calamine as pc
+
+    sh = pc.CalamineWorkbook.from_path(str(p)).get_sheet_by_index(0)
+    assert sh.start == (2, 1)
+    assert sub._grid(sh) == sh.to_python(skip_empty_area=False)

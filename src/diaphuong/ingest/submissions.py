@@ -1039,7 +1039,7 @@ def _calamine_sheets(data: bytes, name: str, fmt: str, zf: _Zip | None) -> list[
         if end is not None and (end[0] + 1) * (end[1] + 1) > LIMITS["cells"]:
             raise _unreadable(f"sheet {meta.name!r} has {end[0] + 1} x {end[1] + 1} cells (limit {LIMITS['cells']})",
                               name, "too_many_cells")
-        rows = sh.to_python(skip_empty_area=False) if end is not None else []
+        rows = _grid(sh) if end is not None else []
         merges = sh.merged_cell_ranges if fmt in ("xlsx", "xls") else None
         part = parts.get(paths.get(meta.name, "")) if parts else None
         pct = part.pct if part is not None else (set() if fmt == "xlsx" else None)
@@ -1050,6 +1050,21 @@ def _calamine_sheets(data: bytes, name: str, fmt: str, zf: _Zip | None) -> list[
         out.append(_Sheet(meta.name, rows, merges, str(meta.visible) == "SheetVisibleEnum.Visible", pct,
                           hidden=part.hidden if part is not None else ()))
     return out
+
+
+def _grid(sh) -> list[list]:
+    """The sheet's cells from A1 (rows and columns before its first cell padded with ""), as
+    ``to_python(skip_empty_area=False)`` gives them, at the cost of the range alone (most sheets
+    start at A1; calamine pads more slowly than this does)."""
+    rows = sh.to_python()
+    r0, c0 = sh.start
+    if c0:
+        pad = [""] * c0
+        rows = [pad + r for r in rows]
+    if r0:
+        width = len(rows[0]) if rows else c0
+        rows = [[""] * width for _ in range(r0)] + rows
+    return rows
 
 
 def _csv_sheet(data: bytes, name: str) -> _Sheet:
