@@ -1661,19 +1661,38 @@ def _province_from_name(file_name: str, on: date | None) -> ProvinceRef | None:
 
 # ------------------------------------------------------------------------------------ cells
 # A number's evidence depends on its separators, its digit counts and whether it starts with 0,
-# never on which digits: tokens are looked up by that shape (1.234,5 and 9.876,5 share one)
+# never on which digits; so does how a text splits into numbers. A text's votes are looked up by
+# its shape (1.234,5 and 9.876,5 share one; "Trần Thị B" is its own), once per distinct shape.
 _SHAPE = bytes.maketrans(b"23456789", b"11111111")
-_NUM_TOKEN_ASCII = re.compile(rb"(?<![0-9.,])[0-9][0-9.,]*[0-9](?![0-9])")  # numbers.py's token, on ASCII
 
 
-@lru_cache(maxsize=4096)
-def _shape_evidence(shape: bytes) -> str | None:
-    return _num_evidence(shape.decode())
+@lru_cache(maxsize=8192)
+def _shape_votes(shape: bytes) -> tuple[int, int]:
+    """(Vietnamese, English) votes of the numbers in a text of this shape."""
+    vi = en = 0
+    for tok in _NUM_TOKEN.findall(shape.decode()):
+        ev = _num_evidence(tok)
+        if ev == "vi":
+            vi += 1
+        elif ev == "en":
+            en += 1
+    return vi, en
+
+
+_UNDECIDED = object()  # the number convention before anything asked for it
+
+
+def _sheet_convention(rows: list[list], start: int, cols: list[int]) -> str | None:
+    """'vi' or 'en': the convention the text of the figure columns from row ``start`` on votes
+    for (the majority of unambiguous number shapes), None on no evidence or a tie."""
+    texts = [v for r in rows[start:] for j in cols if (v := r[j]).__class__ is str and v]
+    vi, en = _votes(texts)
+    return "vi" if vi > en else "en" if en > vi else None
 
 
 def _votes(texts: list[str]) -> tuple[int, int]:
     """(Vietnamese, English) votes of the texts of the figure columns: what
-    :func:`detect_convention` counts, in one scan of the texts joined."""
+    :func:`detect_convention` counts, by shape (the texts joined, shaped and split in C)."""
     if _num_evidence is None:  # pragma: no cover - numbers.py without the helpers
         vi = en = 0
         for t in texts:
@@ -1681,18 +1700,11 @@ def _votes(texts: list[str]) -> tuple[int, int]:
             vi += c == "vi"
             en += c == "en"
         return vi, en
-    joined = "\n".join(texts)
-    if joined.isascii():  # the shapes of all the numbers at once, counted
-        tokens = Counter(_NUM_TOKEN_ASCII.findall(joined.encode().translate(_SHAPE)))
-    else:
-        tokens = Counter(tok.encode().translate(_SHAPE) for tok in _NUM_TOKEN.findall(joined))
     vi = en = 0
-    for shape, n in tokens.items():
-        ev = _shape_evidence(shape)
-        if ev == "vi":
-            vi += n
-        elif ev == "en":
-            en += n
+    for shape, n in Counter("\n".join(texts).encode().translate(_SHAPE).split(b"\n")).items():
+        a, b = _shape_votes(shape)
+        vi += a * n
+        en += b * n
     return vi, en
 
 
@@ -2267,7 +2279,6 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
     special: list = []    # (slot, quarantine slot, key, cell value, row, col, row context, locator, table)
     deferred: dict[tuple[int, str], list] = {}  # (table, key) -> [(slot, float | _Cell, raw, ctx, row, col, loc, qslot)]
     predecided: dict[tuple[int, str], list] = {}  # (table, key) -> [mode, figures read, mode a quirk forces]
-    texts: list[str] = []
     seen: dict[str, int] = {}
     skipped = 0
     n_conv = 0
@@ -2291,8 +2302,12 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
     joined = _joined_flags
     add = out.append
     qadd = q_cells.append
-    add_text = texts.append
     _float, _int, _str = float, int, str
+    # the number convention (1.234,5 or 1,234.5): voted over the figure columns when the first
+    # figure typed as text is met, so the plain numbers among them are read with their row
+    fig_cols = sorted({b[k] for b in blocks for k in MEASURE_KEYS if k in b})
+    conv = _UNDECIDED
+    inline_re = None
 
     for bi, bcols in enumerate(blocks):
         jc, jn, ju = bcols.get("indicator_code"), bcols.get("indicator_name"), bcols.get("unit")
@@ -2445,7 +2460,25 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                 if v is None or v == "":
                     continue
                 if v.__class__ is _str:
-                    add_text(v)
+                    if conv is _UNDECIDED and has_digit(v):  # the first figure typed as text: vote once
+                        conv = _sheet_convention(rows, table.data_start, fig_cols)
+                        inline_re = _PLAIN_NUM.get(conv) if conv is not None and not pct_possible else None
+                    if inline_re is not None:
+                        t = v.strip()
+                        if inline_re.match(t):  # a plain number typed as text, in the sheet's convention
+                            num = float(t.replace(".", "").replace(",", ".") if conv == "vi" else t.replace(",", ""))
+                            if mode == 1 or (mode == 0 and unit_problem is None and vconv_from is None
+                                             and index_rule is None):
+                                add((key, measure, num, ind_unit if mode == 0 else "pct", base_status, None, t,
+                                     unit_text if mode == 0 else None, colpre[j] + rowno, flagstr))
+                                continue
+                            if mode == 4:
+                                if ctx is None:
+                                    ctx = (key, ind_unit, unit_text, rflags, base_status, vconv_from, unit_problem,
+                                           index_rule, unit_loc, ju, flagstr)
+                                deferred[(bi, k)].append((len(out), num, v, ctx, i, j, colpre[j] + rowno, None))
+                                add(None)
+                                continue
                 if ctx is None:
                     ctx = (key, ind_unit, unit_text, rflags, base_status, vconv_from, unit_problem, index_rule,
                            unit_loc, ju, flagstr)
@@ -2453,13 +2486,11 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                 add(None)
                 qadd(None)
 
-    # ---- number convention (from the text cells of the figure columns), then the other cells
-    conv = None
-    if texts:
-        vi, en = _votes(texts)
-        conv = "vi" if vi > en else "en" if en > vi else None
-        if conv == "en":
-            notes.append("numbers written the English way (1,234.5)")
+    # ---- the other cells (text, symbols, dates, errors), in the number convention voted
+    if conv is _UNDECIDED:  # no figure typed as text: nothing to vote on
+        conv = None
+    if conv == "en":
+        notes.append("numbers written the English way (1,234.5)")
     have_evidence = conv is not None
     plain_re = _PLAIN_NUM.get(conv) if have_evidence else None
     symbols = L.symbols
