@@ -1104,7 +1104,6 @@ def _load(data: bytes, path: Path, name: str) -> tuple[str, list[_Sheet]]:
         raise _unreadable("the file is empty (0 bytes)", name, "empty")
     if len(data) > LIMITS["file_bytes"]:
         raise _unreadable(f"{len(data)} bytes (limit {LIMITS['file_bytes']})", name, "too_large")
-    ext = path.suffix.lower()
     if data[:4] == b"PK\x03\x04" or data[:4] == b"PK\x05\x06":
         zf = _check_zip(data, name)
         names = set(zf.namelist())
@@ -1128,6 +1127,7 @@ def _load(data: bytes, path: Path, name: str) -> tuple[str, list[_Sheet]]:
             raise _unreadable("an Office file that is not a workbook (no Workbook stream)", name,
                               "not_a_spreadsheet", "send the figures on the department's .xlsx template")
         return "xls", _calamine_sheets(data, name, "xls", None)
+    ext = path.suffix.lower()
     head = data[:1024].lstrip()
     if head[:5].lower() in (b"%pdf-",) or head[:5] == b"{\\rtf" or head[:1] == b"<":
         raise _unreadable("not a spreadsheet (PDF, RTF or HTML content)", name, "not_a_spreadsheet",
@@ -1948,7 +1948,8 @@ def read_submission(path: Path, *, cycle: str | None = None, source_file: str | 
     the file name); ``sha256``: the file's hash (computed when None); ``on``: the date to resolve
     province names on (default: the last day of the cycle, else of the period the file states).
     """
-    path = Path(path)
+    if not isinstance(path, Path):
+        path = Path(path)
     name = source_file or path.name
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
