@@ -728,3 +728,43 @@ def test_a_table_that_starts_away_from_a1_keeps_its_cell_addresses(tmp_path):
     sh = pc.CalamineWorkbook.from_path(str(p)).get_sheet_by_index(0)
     assert sh.start == (2, 1)
     assert sub._grid(sh) == sh.to_python(skip_empty_area=False)
+
+
+def test_number_convention_votes_count_every_number_of_a_text():
+    """The vote by text shape gives what counting each number token of each text gives: a cell
+    of two numbers votes twice, a line break splits nothing a number could span, digits of
+    another script and words are kept apart."""
+    from diaphuong.text.numbers import _TOKEN_RE, _evidence
+
+    def by_token(texts):
+        ev = [_evidence(t) for s in texts for t in _TOKEN_RE.findall(s)]
+        return ev.count("vi"), ev.count("en")
+
+    texts = ["1.234,5", "12.345.678", "1,234.50", "2.000,0 (tăng 1.234,5)", "0,125", "1,250",
+             "Thủ trưởng đơn vị", "3,5\n4.567,8", "٣,٥", "-7,25*", "1.234", ""]
+    assert sub._votes(texts) == by_token(texts) == (9, 1)
+
+
+def test_numbers_typed_as_text_with_signs(tmp_path):
+    """Figures typed as text in the Vietnamese way: a negative value is a value, a signed figure
+    in the comparison column states a change; the convention comes from the figure columns."""
+    import xlsxwriter
+
+    p = tmp_path / "text_numbers.xlsx"
+    wb = xlsxwriter.Workbook(str(p))
+    ws = wb.add_worksheet("Bieu_01")
+    ws.write_row(0, 0, ["Mã chỉ tiêu", "Tên chỉ tiêu", "Đơn vị tính", "Thực hiện kỳ báo cáo",
+                        "Kỳ báo cáo so với cùng kỳ năm trước (%)"])
+    ws.write_row(1, 0, ["export_value", "Kim ngạch xuất khẩu hàng hóa", "triệu USD", "2.210,4", "105,3"])
+    ws.write_row(2, 0, ["import_value", "Kim ngạch nhập khẩu hàng hóa", "triệu USD", "1.105,25", "-2,5"])
+    ws.write_row(3, 0, ["grdp_growth", "Tốc độ tăng trưởng GRDP", "%", "-1,5", ""])
+    wb.close()
+    r = read_submission(p, cycle="2025")
+    got = {(o.locator, o.value, o.original_value, o.flag) for o in r.observations.itertuples()}
+    assert ("Bieu_01!D2", 2210.4, "2.210,4", None) in got
+    assert ("Bieu_01!E2", 5.3, "105,3", None) in got  # an index: 105,3 is +5.3 %
+    assert ("Bieu_01!D3", 1105.25, "1.105,25", None) in got
+    assert ("Bieu_01!E3", -2.5, "-2,5", "growth_not_index") in got  # the sign says it is a change
+    assert ("Bieu_01!D4", -1.5, "-1,5", None) in got  # a negative growth rate, not an index
+    assert len(got) == 5
+    assert "numbers written the English way (1,234.5)" not in r.notes
