@@ -768,3 +768,47 @@ def test_numbers_typed_as_text_with_signs(tmp_path):
     assert ("Bieu_01!D4", -1.5, "-1,5", None) in got  # a negative growth rate, not an index
     assert len(got) == 5
     assert "numbers written the English way (1,234.5)" not in r.notes
+
+
+def _patched_sheet(tmp_path, name, patch):
+    """A small workbook whose sheet XML is patched (what a crafted or broken file looks like)."""
+    import io
+
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    ws = wb.add_worksheet("Bieu_01")
+    ws.write_row(0, 0, ["Mã chỉ tiêu", "Thực hiện kỳ báo cáo"])
+    ws.write_row(1, 0, ["export_value", 2210.4])
+    ws.write_row(2, 0, ["import_value", 1105.2])
+    wb.close()
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    p = tmp_path / name
+    with zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            out.writestr(item, patch(data) if item.filename == "xl/worksheets/sheet1.xml" else data)
+    return p
+
+
+@pytest.mark.parametrize("patch", [
+    lambda d: d.replace(b'<c r="B3"', b'<c r="XFD1048576"'),  # a far cell inside a near row
+    lambda d: d.replace(b'<c r="B3"', b'<c r="xfd1048576"'),  # the same in lower case
+    lambda d: d.replace(b'<row r="2"', b'<row r="1048575"').replace(b'<c r="B2"', b'<c r="B1048575"'),
+])
+def test_far_cells_are_refused_before_calamine_builds_the_grid(tmp_path, patch):
+    """calamine places cells by their own references and would allocate 17 billion cells (and
+    abort the process): every reference counts, in whatever row element it stands."""
+    p = _patched_sheet(tmp_path, "crafted.xlsx", patch)
+    with pytest.raises(UnreadableFile) as ei:
+        read_submission(p, cycle="2025")
+    assert ei.value.reason == "too_many_cells"
+    assert "columns of cells (limit 200000)" in str(ei.value)
+
+
+def test_a_wide_but_small_sheet_is_read(tmp_path):
+    """A reference past column Z makes the reader measure the sheet; a small one is read."""
+    p = _patched_sheet(tmp_path, "wide.xlsx", lambda d: d.replace(b'<c r="B3"', b'<c r="AB3"'))
+    r = read_submission(p, cycle="2025")
+    assert list(r.observations["locator"]) == ["Bieu_01!B2"]

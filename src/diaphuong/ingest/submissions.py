@@ -785,31 +785,25 @@ def _col_index(letters: bytes) -> int:
     return n - 1
 
 
-_LAST_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d+)"')
-_WIDE_REF = re.compile(rb' r="[A-Z][A-Z]')
-_WIDE_REF_ALL = re.compile(rb' r="([A-Z]{2,3})[0-9]')
-_NARROW_REF_ALL = re.compile(rb' r="([A-Z])[0-9]')
-
-
-_REF3 = re.compile(rb' r="[A-Z]{3}[0-9]')
-_REF3_ALL = re.compile(rb' r="([A-Z]{3})[0-9]')
+# One pass over a worksheet's XML finds its cells holding an Excel error (t="e") and any reference
+# that reaches far: two letters or more (column AA and beyond) or five digits or more (row 10000
+# and beyond), in a cell or a row, in whatever order the rows come
+_SHEET_SCAN = re.compile(rb' (?:(t="e")|r="(?:[A-Za-z]{2}|[A-Za-z]?[0-9]{5}))')
+_REF_ALL = re.compile(rb' r="([A-Za-z]*)([0-9]+)"')
 _COLS = re.compile(rb"<(?:\w+:)?cols>(.*?)</(?:\w+:)?cols>", re.S)
 _COL = re.compile(rb"<(?:\w+:)?col\b([^>]*)>")
 _ERR_CELL = re.compile(rb'<(?:\w+:)?c r="([A-Z]{1,3})([0-9]+)"[^>]*?\bt="e"[^>]*>(.*?)</(?:\w+:)?c>', re.S)
 _V = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 
 
-# The grid calamine may build before the cell limit is checked on what it read: 2 million cells
-# (~64 MB at 32 bytes a cell), a sheet of up to 122 rows whatever its widest column
-_GRID_GUARD = 2_000_000
-
-
-def _check_sheet_extent(xml: bytes, fname: str, name: str) -> None:
-    """Refuse a sheet whose cells span an absurd area, before calamine parses it: calamine makes
-    a dense grid from the first to the last cell, so two cells at A1 and XFD1048576 would ask for
-    17 billion cells. The declared dimension is checked, then the real extent (the last row's
-    number, or the count of rows, times the widest column reference), scanning the XML for wide
-    references only when the row count makes them matter."""
+def _check_sheet(xml: bytes, fname: str, name: str) -> bool:
+    """Refuse a sheet whose cells span an absurd area, before calamine parses it, and say whether
+    it has cells holding an Excel error. calamine makes a dense grid from the first to the last
+    cell it places (by each cell's reference), so two cells at A1 and XFD1048576 would ask for 17
+    billion cells and abort the process. The declared dimension is checked first; then, when a
+    reference anywhere reaches past column Z or row 9999, the extent of every reference (otherwise
+    at most 9999 rows x 26 columns: a bounded grid, whose cell limit is checked on the sheet
+    calamine reads)."""
     limit = LIMITS["cells"]
     m = _DIM.search(xml, 0, 4096)
     if m and m.group(3):
@@ -817,29 +811,22 @@ def _check_sheet_extent(xml: bytes, fname: str, name: str) -> None:
         ncols = _col_index(m.group(3)) - _col_index(m.group(1)) + 1
         if nrows * ncols > limit:
             raise _unreadable(f"{fname} declares {nrows} x {ncols} cells (limit {limit})", name, "too_many_cells")
-    i = xml.rfind(b"<row ")
-    if i < 0:
-        i = xml.rfind(b":row ")
-        i = xml.rfind(b"<", 0, i + 1) if i >= 0 else -1
-    last = _LAST_ROW.match(xml, i) if i >= 0 else None
-    nrows = int(last.group(1)) if last else xml.count(b"<row") + xml.count(b":row ")
-    if nrows * 16384 <= max(limit, _GRID_GUARD):
-        # even at the last column calamine builds a bounded grid; the limit itself is checked on
-        # the sheet calamine reads (its last cell), without scanning the XML here
-        return
-    if nrows * 702 <= limit:  # only three-letter columns (AAA and beyond) can break the limit
-        if not _REF3.search(xml):
-            return
-        ncols = max(_col_index(c) + 1 for c in _REF3_ALL.findall(xml))
-    elif _WIDE_REF.search(xml):  # two- or three-letter columns: the widest reference
-        ncols = max(_col_index(c) + 1 for c in _WIDE_REF_ALL.findall(xml))
-    else:
-        ncols = 26
-        if nrows * ncols > limit:  # only then the exact last letter
-            ncols = max((_col_index(c) + 1 for c in _NARROW_REF_ALL.findall(xml)), default=1)
-    if nrows * ncols > limit:
-        raise _unreadable(f"{fname} spans {nrows} rows x {ncols} columns of cells (limit {limit})", name,
-                          "too_many_cells")
+    errors = far = False
+    for hit in _SHEET_SCAN.finditer(xml):
+        if hit.group(1):
+            errors = True
+        else:
+            far = True
+        if errors and far:
+            break
+    if far:
+        refs = _REF_ALL.findall(xml)
+        nrows = max(int(digits) for _letters, digits in refs)
+        ncols = max((_col_index(letters.upper()) + 1 for letters, _digits in refs if letters), default=1)
+        if nrows * ncols > limit:
+            raise _unreadable(f"{fname} spans {nrows} rows x {ncols} columns of cells (limit {limit})", name,
+                              "too_many_cells")
+    return errors
 
 
 def _hidden_columns(xml: bytes) -> tuple[tuple[int, int], ...]:
@@ -883,10 +870,10 @@ def _scan_xlsx_parts(zf: _Zip, name: str, pct_styles: set[int]) -> dict[str, _Pa
         if not (fname.startswith("xl/worksheets/") and fname.endswith(".xml")):
             continue
         xml = zf.read(fname)
-        _check_sheet_extent(xml, fname, name)
+        has_errors = _check_sheet(xml, fname, name)
         sd = xml.find(b"sheetData")
         hidden = _hidden_columns(xml) if xml.find(b"hidden=", 0, sd if sd > 0 else len(xml)) >= 0 else ()
-        errors = _error_cells(xml) if b't="e"' in xml else {}
+        errors = _error_cells(xml) if has_errors else {}
         pct = _pct_positions(xml, pct_styles) if pct_styles else set()
         if hidden or errors or pct:
             out[fname] = _PartInfo(hidden, errors, pct)
