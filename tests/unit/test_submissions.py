@@ -700,23 +700,26 @@ def test_province_on_its_own_line_and_a_comparison_between_years(tmp_path):
     no_quarantine(r)
 
 
+def _workbook(path, sheet: str, rows: dict[tuple[int, int], list]):
+    """A one-sheet .xlsx: each (row, column) key starts a run of cells written to the right."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet(sheet)
+    for (r, c), values in rows.items():
+        ws.write_row(r, c, values)
+    wb.close()
+    return path
+
+
 def test_a_table_that_starts_away_from_a1_keeps_its_cell_addresses(tmp_path):
     """calamine gives the range from its first cell; the reader pads it back to A1 so every
     locator is the cell's own address (the template moved two rows down and one column right)."""
-    import xlsxwriter
-
-    p = tmp_path / "offset.xlsx"
-    wb = xlsxwriter.Workbook(str(p))
-    ws = wb.add_worksheet("Bieu_01")
-    ws.write(2, 1, "Tỉnh/thành phố:")
-    ws.write(2, 2, "Nghệ An")
-    ws.write(3, 1, "Kỳ báo cáo:")
-    ws.write(3, 2, "Năm 2025")
-    for j, h in enumerate(["STT", "Mã chỉ tiêu", "Tên chỉ tiêu", "Đơn vị tính", "Thực hiện kỳ báo cáo",
-                           "Kỳ báo cáo so với cùng kỳ năm trước (%)"]):
-        ws.write(5, 1 + j, h)
-    ws.write_row(6, 1, [1, "export_value", "Kim ngạch xuất khẩu hàng hóa", "triệu USD", 2210.4, 105.3])
-    wb.close()
+    p = _workbook(tmp_path / "offset.xlsx", "Bieu_01", {
+        (2, 1): ["Tỉnh/thành phố:", "Nghệ An"], (3, 1): ["Kỳ báo cáo:", "Năm 2025"],
+        (5, 1): ["STT", "Mã chỉ tiêu", "Tên chỉ tiêu", "Đơn vị tính", "Thực hiện kỳ báo cáo",
+                 "Kỳ báo cáo so với cùng kỳ năm trước (%)"],
+        (6, 1): [1, "export_value", "Kim ngạch xuất khẩu hàng hóa", "triệu USD", 2210.4, 105.3]})
     r = read_submission(p, cycle="2025")
     o = r.observations.set_index("locator")
     assert list(o.index) == ["Bieu_01!F7", "Bieu_01!G7"]
@@ -748,17 +751,12 @@ def test_number_convention_votes_count_every_number_of_a_text():
 def test_numbers_typed_as_text_with_signs(tmp_path):
     """Figures typed as text in the Vietnamese way: a negative value is a value, a signed figure
     in the comparison column states a change; the convention comes from the figure columns."""
-    import xlsxwriter
-
-    p = tmp_path / "text_numbers.xlsx"
-    wb = xlsxwriter.Workbook(str(p))
-    ws = wb.add_worksheet("Bieu_01")
-    ws.write_row(0, 0, ["Mã chỉ tiêu", "Tên chỉ tiêu", "Đơn vị tính", "Thực hiện kỳ báo cáo",
-                        "Kỳ báo cáo so với cùng kỳ năm trước (%)"])
-    ws.write_row(1, 0, ["export_value", "Kim ngạch xuất khẩu hàng hóa", "triệu USD", "2.210,4", "105,3"])
-    ws.write_row(2, 0, ["import_value", "Kim ngạch nhập khẩu hàng hóa", "triệu USD", "1.105,25", "-2,5"])
-    ws.write_row(3, 0, ["grdp_growth", "Tốc độ tăng trưởng GRDP", "%", "-1,5", ""])
-    wb.close()
+    p = _workbook(tmp_path / "text_numbers.xlsx", "Bieu_01", {
+        (0, 0): ["Mã chỉ tiêu", "Tên chỉ tiêu", "Đơn vị tính", "Thực hiện kỳ báo cáo",
+                 "Kỳ báo cáo so với cùng kỳ năm trước (%)"],
+        (1, 0): ["export_value", "Kim ngạch xuất khẩu hàng hóa", "triệu USD", "2.210,4", "105,3"],
+        (2, 0): ["import_value", "Kim ngạch nhập khẩu hàng hóa", "triệu USD", "1.105,25", "-2,5"],
+        (3, 0): ["grdp_growth", "Tốc độ tăng trưởng GRDP", "%", "-1,5", ""]})
     r = read_submission(p, cycle="2025")
     got = {(o.locator, o.value, o.original_value, o.flag) for o in r.observations.itertuples()}
     assert ("Bieu_01!D2", 2210.4, "2.210,4", None) in got

@@ -1770,6 +1770,11 @@ _PLAIN_NUM = {c: re.compile(rf"(?:{p})\Z") for c, p in _PLAIN_NUM_RE.items()}
 _PLAIN = 0  # _parse_text's last field for a plain number (no flag, status, qualifier): falsy like "no change"
 
 
+def _plain_value(t: str, conv: str) -> float:
+    """The value of a text that matches ``_PLAIN_NUM[conv]``."""
+    return float(t.replace(".", "").replace(",", ".") if conv == "vi" else t.replace(",", ""))
+
+
 @lru_cache(maxsize=16384)
 def _parse_text(s: str, conv: str | None, have_evidence: bool, change_words: bool) -> tuple:
     """What a figure typed as text says: (value, symbol, qualifier, status, flags, error, message,
@@ -1777,8 +1782,7 @@ def _parse_text(s: str, conv: str | None, have_evidence: bool, change_words: boo
     if have_evidence:  # the common shapes of a plain number in the sheet's convention, read at once
         m = _PLAIN_NUM[conv].match(s) if conv in _PLAIN_NUM else None
         if m is not None:
-            t = s.replace(".", "").replace(",", ".") if conv == "vi" else s.replace(",", "")
-            return float(t), None, None, None, (), None, None, _PLAIN
+            return _plain_value(s, conv), None, None, None, (), None, None, _PLAIN
     change = False
     if change_words:
         m = _CHANGE_WORD.match(nfc(s))
@@ -2396,7 +2400,9 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                 unit_loc = sheet_unit_loc
                 n_sheet_unit += 1
                 vconv_from, unit_problem = _unit_rule(unit_text, key)
-            ctx = None  # the row's context for the cells read after the pass, made when one needs it
+            # the row's context, for the cells read after the pass
+            ctx = (key, ind_unit, unit_text, rflags, base_status, vconv_from, unit_problem, index_rule, unit_loc,
+                   ju, flagstr)
             rowno = rownos[i]
             for k, j, measure, mode in plan:
                 v = row[j]
@@ -2439,9 +2445,6 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                         add((key, measure, v, "pct", base_status, None, f[0], None, colpre[j] + rowno,
                              joined(rflags + ("growth_not_index",))))
                     else:
-                        if ctx is None:
-                            ctx = (key, ind_unit, unit_text, rflags, base_status, vconv_from, unit_problem,
-                                   index_rule, unit_loc, ju, flagstr)
                         deferred[(bi, k)].append((len(out), v, v, ctx, i, j, colpre[j] + rowno, None))
                         add(None)
                     continue
@@ -2454,22 +2457,16 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                     if inline_re is not None:
                         t = v.strip()
                         if inline_re.match(t):  # a plain number typed as text, in the sheet's convention
-                            num = float(t.replace(".", "").replace(",", ".") if conv == "vi" else t.replace(",", ""))
+                            num = _plain_value(t, conv)
                             if mode == 1 or (mode == 0 and unit_problem is None and vconv_from is None
                                              and index_rule is None):
                                 add((key, measure, num, ind_unit if mode == 0 else "pct", base_status, None, t,
                                      unit_text if mode == 0 else None, colpre[j] + rowno, flagstr))
                                 continue
                             if mode == 4:
-                                if ctx is None:
-                                    ctx = (key, ind_unit, unit_text, rflags, base_status, vconv_from, unit_problem,
-                                           index_rule, unit_loc, ju, flagstr)
                                 deferred[(bi, k)].append((len(out), num, v, ctx, i, j, colpre[j] + rowno, None))
                                 add(None)
                                 continue
-                if ctx is None:
-                    ctx = (key, ind_unit, unit_text, rflags, base_status, vconv_from, unit_problem, index_rule,
-                           unit_loc, ju, flagstr)
                 special.append((len(out), len(q_cells), k, v, i, j, ctx, colpre[j] + rowno, bi))
                 add(None)
                 qadd(None)
@@ -2540,10 +2537,10 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                 holes += 1
                 continue
             if plain_re is not None and plain_re.match(t):  # _parse_text's first case, without its cache
-                num = float(t.replace(".", "").replace(",", ".") if conv == "vi" else t.replace(",", ""))
+                num = _plain_value(t, conv)
             elif plain_re is not None and t[0] == "-" and k not in _INDEX_KEYS and plain_re.match(t, 1):
                 # a negative plain number outside the comparison columns (where a sign states a change)
-                num = -float(t[1:].replace(".", "").replace(",", ".") if conv == "vi" else t[1:].replace(",", ""))
+                num = -_plain_value(t[1:], conv)
             else:
                 spec = _parse_text(t, conv, have_evidence, k in _INDEX_KEYS)
                 num = spec[0] if spec[7] is _PLAIN else None
