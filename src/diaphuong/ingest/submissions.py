@@ -1157,13 +1157,12 @@ def _row_labels(rows, i: int, fill) -> dict[int, tuple[str, str]]:
     out: dict[int, tuple[str, str]] = {}
     row = rows[i]
     if not fill:
-        for j, v in enumerate(row):
-            if v.__class__ is str:
-                t = v.strip()
-                if t:
-                    f = fold(t)
-                    if f:
-                        out[j] = (f, t)
+        for j, v in [(j, v) for j, v in enumerate(row) if v.__class__ is str and v]:
+            t = v.strip()
+            if t:
+                f = fold(t)
+                if f:
+                    out[j] = (f, t)
         return out
     for j, v in enumerate(row):
         if _blank(v):
@@ -1374,7 +1373,7 @@ def _find_table(sheet: _Sheet, file_name: str, year: int | None = None) -> _Tabl
     best = _template_header(sheet, n) or _scan_header(sheet, layouts().base, fill, (), year)
     # quirks are recognised from the rows above the table (title, form number, header block)
     top = best.header_row if best is not None else n
-    above = [t for row in rows[:top] for t in (c.strip() for c in row if c.__class__ is str and c)
+    above = [t for t in [c.strip() for row in rows[:top] for c in row if c.__class__ is str and c]
              if t and len(t) < 200]
     quirks = _quirks_for(above, sheet.name, file_name)
     if quirks:
