@@ -810,3 +810,10 @@ def test_a_wide_but_small_sheet_is_read(tmp_path):
     p = _patched_sheet(tmp_path, "wide.xlsx", lambda d: d.replace(b'<c r="B3"', b'<c r="AB3"'))
     r = read_submission(p, cycle="2025")
     assert list(r.observations["locator"]) == ["Bieu_01!B2"]
+
+
+def test_a_reference_without_a_row_is_a_corrupt_sheet_not_a_crash(tmp_path):
+    p = _patched_sheet(tmp_path, "bad_ref.xlsx", lambda d: d.replace(b'<c r="B3"', b'<c r="AB"'))
+    with pytest.raises(UnreadableFile) as ei:
+        read_submission(p, cycle="2025")
+    assert ei.value.reason == "corrupt" and "Bieu_01" in str(ei.value)

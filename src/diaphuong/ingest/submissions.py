@@ -350,7 +350,6 @@ def _layout_with(quirk_names: tuple[str, ...]) -> _Layout:
 
 # ------------------------------------------------------------------------------------ helpers
 @lru_cache(maxsize=4096)
-@lru_cache(maxsize=4096)
 def _col_letter(i: int) -> str:
     s = ""
     i += 1
@@ -821,7 +820,7 @@ def _check_sheet(xml: bytes, fname: str, name: str) -> bool:
             break
     if far:
         refs = _REF_ALL.findall(xml)
-        nrows = max(int(digits) for _letters, digits in refs)
+        nrows = max((int(digits) for _letters, digits in refs), default=1)
         ncols = max((_col_index(letters.upper()) + 1 for letters, _digits in refs if letters), default=1)
         if nrows * ncols > limit:
             raise _unreadable(f"{fname} spans {nrows} rows x {ncols} columns of cells (limit {limit})", name,
@@ -1761,11 +1760,10 @@ def _parse_cell(v, r: int, c: int, conv: str | None, have_evidence: bool, change
 
 # a plain unsigned number in one convention, nothing around it: 1.234,5 / 12,5 / 1234 (vi),
 # 1,234.5 / 12.5 / 1234 (en); anything else goes through parse_number
-_PLAIN_NUM_RE = {"vi": (r"(?:(?:[1-9][0-9]{0,2}(?:\.[0-9]{3})+|0|[1-9][0-9]{0,14}),[0-9]{1,15}"
-                         r"|[1-9][0-9]{0,2}(?:\.[0-9]{3})+|0|[1-9][0-9]{0,14})"),
-                  "en": (r"(?:(?:[1-9][0-9]{0,2}(?:,[0-9]{3})+|0|[1-9][0-9]{0,14})\.[0-9]{1,15}"
-                         r"|[1-9][0-9]{0,2}(?:,[0-9]{3})+|0|[1-9][0-9]{0,14})")}
-_PLAIN_NUM = {c: re.compile(rf"(?:{p})\Z") for c, p in _PLAIN_NUM_RE.items()}
+_PLAIN_NUM = {"vi": re.compile(r"(?:(?:[1-9][0-9]{0,2}(?:\.[0-9]{3})+|0|[1-9][0-9]{0,14}),[0-9]{1,15}"
+                               r"|[1-9][0-9]{0,2}(?:\.[0-9]{3})+|0|[1-9][0-9]{0,14})\Z"),
+              "en": re.compile(r"(?:(?:[1-9][0-9]{0,2}(?:,[0-9]{3})+|0|[1-9][0-9]{0,14})\.[0-9]{1,15}"
+                               r"|[1-9][0-9]{0,2}(?:,[0-9]{3})+|0|[1-9][0-9]{0,14})\Z")}
 _PLAIN = 0  # _parse_text's last field for a plain number (no flag, status, qualifier): falsy like "no change"
 
 
