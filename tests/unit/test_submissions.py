@@ -770,22 +770,13 @@ def test_numbers_typed_as_text_with_signs(tmp_path):
 
 def _patched_sheet(tmp_path, name, patch):
     """A small workbook whose sheet XML is patched (what a crafted or broken file looks like)."""
-    import io
-
-    import xlsxwriter
-
-    buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
-    ws = wb.add_worksheet("Bieu_01")
-    ws.write_row(0, 0, ["Mã chỉ tiêu", "Thực hiện kỳ báo cáo"])
-    ws.write_row(1, 0, ["export_value", 2210.4])
-    ws.write_row(2, 0, ["import_value", 1105.2])
-    wb.close()
-    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    src = _workbook(tmp_path / f"source_{name}", "Bieu_01", {
+        (0, 0): ["Mã chỉ tiêu", "Thực hiện kỳ báo cáo"], (1, 0): ["export_value", 2210.4],
+        (2, 0): ["import_value", 1105.2]})
     p = tmp_path / name
-    with zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as out:
-        for item in src.infolist():
-            data = src.read(item.filename)
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
             out.writestr(item, patch(data) if item.filename == "xl/worksheets/sheet1.xml" else data)
     return p
 

@@ -20,10 +20,10 @@ XML says what it was), ``unknown_indicator``, ``duplicate_indicator``, ``unknown
 
 Bounded time and memory: the file size is checked before reading; a zip's central directory
 (member count, declared sizes, compression ratios) before anything is inflated, and members are
-inflated with a cap when the directory could be lying; the extent of each xlsx sheet (its last
-row and widest column; calamine builds a dense grid from the first to the last cell, so two cells
-at A1 and XFD1048576 would abort the process) and the repeated rows of an .ods before calamine
-parses them; the cell count of every sheet before it is turned into Python objects (``LIMITS``).
+inflated with a cap when the directory could be lying; the extent of each xlsx sheet (every
+cell and row reference, in whatever row it stands; calamine builds a dense grid from the first
+to the last cell it places, so two cells at A1 and XFD1048576 would abort the process) and the
+repeated rows of an .ods before calamine parses them; the cell count of every sheet before it is turned into Python objects (``LIMITS``).
 The format is recognised from the bytes, not the name.
 
 Decisions (see also the module constants):
@@ -45,7 +45,7 @@ Decisions (see also the module constants):
   status word in the value column's header, else in the rows above the table or a layout quirk,
   else ``A``.
 * Number text: ``diaphuong.text.numbers``; the convention (1.234,5 or 1,234.5) is decided per
-  sheet from the unambiguous shapes; a cell that reads both ways with no such evidence is read
+  sheet from the unambiguous shapes of the text in its figure columns; a cell that reads both ways with no such evidence is read
   the Vietnamese way and flagged ``ambiguous_number``.
 * Percent-formatted cells (1,075 shown as 107,5 %) are scaled by 100 (flag ``percent_cell``):
   from the cell styles in an xlsx, by a column test elsewhere.
