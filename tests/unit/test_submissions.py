@@ -785,6 +785,12 @@ def _patched_sheet(tmp_path, name, patch):
     lambda d: d.replace(b'<c r="B3"', b'<c r="XFD1048576"'),  # a far cell inside a near row
     lambda d: d.replace(b'<c r="B3"', b'<c r="xfd1048576"'),  # the same in lower case
     lambda d: d.replace(b'<row r="2"', b'<row r="1048575"').replace(b'<c r="B2"', b'<c r="B1048575"'),
+    # XML allows other quotes and spaces, which calamine reads alike
+    lambda d: d.replace(b'<c r="B3"', b"<c r='XFD1048576'"),
+    lambda d: d.replace(b'<c r="B3"', b'<c r = "XFD1048576"'),
+    lambda d: d.replace(b'<c r="B3"', b'<c\tr="XFD1048576"'),
+    lambda d: d.replace(b'<c r="B3"', b'<c\r\nr="XFD1048576"'),
+    lambda d: d.replace(b'<c r="B3"', b'<c r="B3" r="XFD1048576"'),  # the last one counts
 ])
 def test_far_cells_are_refused_before_calamine_builds_the_grid(tmp_path, patch):
     """calamine places cells by their own references and would allocate 17 billion cells (and
@@ -801,6 +807,19 @@ def test_a_wide_but_small_sheet_is_read(tmp_path):
     p = _patched_sheet(tmp_path, "wide.xlsx", lambda d: d.replace(b'<c r="B3"', b'<c r="AB3"'))
     r = read_submission(p, cycle="2025")
     assert list(r.observations["locator"]) == ["Bieu_01!B2"]
+
+
+@pytest.mark.parametrize("patch", [
+    lambda d: d.replace(b'<c r="B2"', b"<c r='B2'"),
+    lambda d: d.replace(b'<c r="B2"', b'<c\n r = "B2"'),
+])
+def test_near_references_quoted_or_spaced_otherwise_are_read(tmp_path, patch):
+    """A sheet measured by the tolerant pattern (another quote, spaces, a line break) is read as
+    any other when its references are near."""
+    p = _patched_sheet(tmp_path, "odd_quotes.xlsx", patch)
+    r = read_submission(p, cycle="2025")
+    assert list(r.observations["locator"]) == ["Bieu_01!B2", "Bieu_01!B3"]
+    assert list(r.observations["value"]) == [2210.4, 1105.2]
 
 
 def test_a_reference_without_a_row_is_a_corrupt_sheet_not_a_crash(tmp_path):

@@ -21,9 +21,9 @@ XML says what it was), ``unknown_indicator``, ``duplicate_indicator``, ``unknown
 Bounded time and memory: the file size is checked before reading; a zip's central directory
 (member count, declared sizes, compression ratios) before anything is inflated, and members are
 inflated with a cap when the directory could be lying; the extent of each xlsx sheet (every
-cell and row reference, in whatever row it stands; calamine builds a dense grid from the first
-to the last cell it places, so two cells at A1 and XFD1048576 would abort the process) and the
-repeated rows of an .ods before calamine parses them; the cell count of every sheet before it is turned into Python objects (``LIMITS``).
+cell and row reference, in whatever row it stands and however the XML quotes or spaces it;
+calamine builds a dense grid from the first to the last cell it places, so two cells at A1 and
+XFD1048576 would abort the process) and the repeated rows of an .ods before calamine parses them; the cell count of every sheet before it is turned into Python objects (``LIMITS``).
 The format is recognised from the bytes, not the name.
 
 Decisions (see also the module constants):
@@ -784,11 +784,17 @@ def _col_index(letters: bytes) -> int:
     return n - 1
 
 
-# One pass over a worksheet's XML finds its cells holding an Excel error (t="e") and any reference
-# that reaches far: two letters or more (column AA and beyond) or five digits or more (row 10000
-# and beyond), in a cell or a row, in whatever order the rows come
-_SHEET_SCAN = re.compile(rb' (?:(t="e")|r="(?:[A-Za-z]{2}|[A-Za-z]?[0-9]{5}))')
-_REF_ALL = re.compile(rb' r="([A-Za-z]*)([0-9]+)"')
+# Every reference that places a cell or a row is checked before calamine builds its grid. Sheets as
+# spreadsheet programs write them give each attribute as ` r="..."`, and one pass finds any that
+# reaches far: two letters or more (column AA and beyond) or five digits or more (row 10000 and
+# beyond), in a cell or a row, in whatever order the rows come, in either case. XML also allows
+# ` r='...'`, ` r = "..."` and a tab or a line break before the name, which calamine reads alike:
+# the same pass flags an `r` attribute written otherwise, and a sheet with a single quote, a tab or
+# a line break past its declaration (found with memchr) is measured by the tolerant pattern.
+_FAR_OR_ODD_REF = re.compile(rb' r(?:="(?:[A-Za-z]{2}|[A-Za-z]?[0-9]{5})| |=[^"])')
+_REF_ALL = re.compile(rb' r *= *"([A-Za-z]*)([0-9]+)"')
+_ERR_ANY = re.compile(rb' t *= *"e"')
+_XML_BLANKS = bytes.maketrans(b"\t\n\r'", b'   "')  # what the tolerant pattern reads as a space or a quote
 _COLS = re.compile(rb"<(?:\w+:)?cols>(.*?)</(?:\w+:)?cols>", re.S)
 _COL = re.compile(rb"<(?:\w+:)?col\b([^>]*)>")
 _ERR_CELL = re.compile(rb'<(?:\w+:)?c r="([A-Z]{1,3})([0-9]+)"[^>]*?\bt="e"[^>]*>(.*?)</(?:\w+:)?c>', re.S)
@@ -800,9 +806,9 @@ def _check_sheet(xml: bytes, fname: str, name: str) -> bool:
     it has cells holding an Excel error. calamine makes a dense grid from the first to the last
     cell it places (by each cell's reference), so two cells at A1 and XFD1048576 would ask for 17
     billion cells and abort the process. The declared dimension is checked first; then, when a
-    reference anywhere reaches past column Z or row 9999, the extent of every reference (otherwise
-    at most 9999 rows x 26 columns: a bounded grid, whose cell limit is checked on the sheet
-    calamine reads)."""
+    reference anywhere reaches past column Z or row 9999 (or is written in a way the one pass does
+    not read), the extent of every reference (otherwise at most 9999 rows x 26 columns: a bounded
+    grid, whose cell limit is checked on the sheet calamine reads)."""
     limit = LIMITS["cells"]
     m = _DIM.search(xml, 0, 4096)
     if m and m.group(3):
@@ -810,22 +816,18 @@ def _check_sheet(xml: bytes, fname: str, name: str) -> bool:
         ncols = _col_index(m.group(3)) - _col_index(m.group(1)) + 1
         if nrows * ncols > limit:
             raise _unreadable(f"{fname} declares {nrows} x {ncols} cells (limit {limit})", name, "too_many_cells")
-    errors = far = False
-    for hit in _SHEET_SCAN.finditer(xml):
-        if hit.group(1):
-            errors = True
-        else:
-            far = True
-        if errors and far:
-            break
-    if far:
-        refs = _REF_ALL.findall(xml)
-        nrows = max((int(digits) for _letters, digits in refs), default=1)
-        ncols = max((_col_index(letters.upper()) + 1 for letters, _digits in refs if letters), default=1)
-        if nrows * ncols > limit:
-            raise _unreadable(f"{fname} spans {nrows} rows x {ncols} columns of cells (limit {limit})", name,
-                              "too_many_cells")
-    return errors
+    body = xml.find(b"?>") + 4  # a line break may end the XML declaration
+    if xml.find(b"'") < 0 and xml.find(b"\t") < 0 and xml.find(b"\n", body) < 0 and xml.find(b"\r", body) < 0:
+        if _FAR_OR_ODD_REF.search(xml) is None:
+            return xml.find(b' t="e"') >= 0
+    xml = xml.translate(_XML_BLANKS)
+    refs = _REF_ALL.findall(xml)
+    nrows = max((int(digits) for _letters, digits in refs), default=1)
+    ncols = max((_col_index(letters.upper()) + 1 for letters, _digits in refs if letters), default=1)
+    if nrows * ncols > limit:
+        raise _unreadable(f"{fname} spans {nrows} rows x {ncols} columns of cells (limit {limit})", name,
+                          "too_many_cells")
+    return _ERR_ANY.search(xml) is not None
 
 
 def _hidden_columns(xml: bytes) -> tuple[tuple[int, int], ...]:
