@@ -503,8 +503,10 @@ def _figure_like(v) -> bool:
         return True
     if isinstance(v, str):
         s = v.strip()
-        return bool(s) and (s in _SYMBOL_TEXTS or _DIGIT.search(s) is not None
-                            or (not s.isascii() and any(map(str.isdigit, s))))  # ² and other digits
+        if not s or s.replace(" ", "").isalpha():  # words alone (a signature, a heading): no digit of any kind
+            return s in _SYMBOL_TEXTS
+        return s in _SYMBOL_TEXTS or _DIGIT.search(s) is not None or (
+            not s.isascii() and any(map(str.isdigit, s)))  # ² and other digits
     return not (isinstance(v, float) and math.isnan(v))
 
 
@@ -2318,8 +2320,8 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
             nums = [v for v in col if v.__class__ is _float and v == v]
             # text that holds no figure (a signature under the table, "không có") cannot sway the
             # decision; a figure written as text or a symbol can: decided with them, after the pass
-            if len(nums) + col.count(None) + col.count("") < len(col) and any(map(figure_like, [
-                    v for v in col if v.__class__ is not _float and v is not None and v != ""])):
+            others = [v for v in col if v.__class__ is not _float and v is not None and v != ""]
+            if others and any(map(figure_like, others)):
                 continue
             if forced in ("index", "change"):
                 decided[k] = forced
