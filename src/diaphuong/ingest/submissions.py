@@ -512,6 +512,8 @@ def _figure_like(v) -> bool:
 
 def _is_numbering_row(row: list) -> bool:
     """A row that numbers the columns under the header: 1 2 3 ... or (A) (B) (1) (2) ..."""
+    if len(row) - row.count("") - row.count(None) < 3:  # fewer than three cells of any kind
+        return False
     cells = [c for c in row if not _blank(c)]
     if len(cells) < 3:
         return False
@@ -1376,7 +1378,7 @@ def _find_table(sheet: _Sheet, file_name: str, year: int | None = None) -> _Tabl
     best = _template_header(sheet, n) or _scan_header(sheet, layouts().base, fill, (), year)
     # quirks are recognised from the rows above the table (title, form number, header block)
     top = best.header_row if best is not None else n
-    above = [t for t in [c.strip() for row in rows[:top] for c in row if c.__class__ is str and c]
+    above = [t for t in [c.strip() for row in rows[:top] if any(row) for c in row if c.__class__ is str and c]
              if t and len(t) < 200]
     quirks = _quirks_for(above, sheet.name, file_name)
     if quirks:
@@ -1456,8 +1458,13 @@ def _split_label(text: str) -> tuple[str, str] | None:
 
 
 def _right_value(row: list, j: int) -> str | None:
+    """The first non-blank cell of the five right of column ``j``, as text."""
     for c in row[j + 1:j + 6]:
-        if not _blank(c):
+        if c.__class__ is str:
+            c = c.strip()
+            if c:
+                return c
+        elif not _blank(c):
             return _text(c) if isinstance(c, str) else _fmt_num(c) if isinstance(c, (int, float)) else str(c)
     return None
 
@@ -1509,10 +1516,14 @@ def _header_block(rows: list[list], table: _Table | None) -> dict[str, tuple[str
     ds = table.data_start if table is not None else len(rows)
     _str = str
     for i, row in enumerate(rows):
-        in_table = i >= top
-        if top <= i < ds:
+        if i > ds and ("province" in found or "province_prefix" in found) and "period" in found:
+            break  # what the reader uses is known (the date of the form is not used)
+        if top <= i < ds or not any(row):  # the header rows; a row of empty cells
             continue
-        for j, c in [(j, c) for j, c in enumerate(row) if c.__class__ is _str and c]:
+        in_table = i >= top
+        for j, c in enumerate(row):
+            if c.__class__ is not _str or not c:
+                continue
             s = c.strip()
             if not s or len(s) > 200:
                 continue
@@ -1538,8 +1549,6 @@ def _header_block(rows: list[list], table: _Table | None) -> dict[str, tuple[str
                     continue
             if pref is not None and "province" not in found and not in_table:
                 found["province_prefix"] = (pref, (i, j))
-        if i >= ds and ("province" in found or "province_prefix" in found) and "period" in found:
-            break  # what the reader uses is known (the date of the form is not used)
     return found
 
 
@@ -2352,7 +2361,7 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
             has_fig = False
             for j in jfigs:
                 v = row[j]
-                if v.__class__ is _float or v.__class__ is _int or (v.__class__ is _str and has_digit(v)) or (
+                if v.__class__ is _float or v.__class__ is _int or (v.__class__ is _str and v and has_digit(v)) or (
                         v is not None and v != "" and figure_like(v)):
                     has_fig = True
                     break
