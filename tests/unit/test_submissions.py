@@ -768,6 +768,18 @@ def test_numbers_typed_as_text_with_signs(tmp_path):
     assert "numbers written the English way (1,234.5)" not in r.notes
 
 
+def test_a_symbol_in_a_growth_column_is_not_flagged_as_growth(tmp_path):
+    """A column read as growth (7,5) flags its figures; a symbol in it states no figure."""
+    p = _workbook(tmp_path / "growth_symbol.xlsx", "Bieu_01", {
+        (0, 0): ["Mã chỉ tiêu", "Thực hiện kỳ báo cáo", "Kỳ báo cáo so với cùng kỳ năm trước (%)"],
+        (1, 0): ["export_value", 2210.4, 7.5], (2, 0): ["import_value", 1105.2, -3.2],
+        (3, 0): ["retail_sales", 5012.0, "x"]})
+    o = read_submission(p, cycle="2025").observations.set_index("locator")
+    assert o.loc["Bieu_01!C2", "flag"] == o.loc["Bieu_01!C3", "flag"] == "growth_not_index"
+    assert o.loc["Bieu_01!C4", "qualifier"] == "not_applicable"
+    assert o.loc["Bieu_01!C4", "flag"] is None
+
+
 def _patched_sheet(tmp_path, name, patch):
     """A small workbook whose sheet XML is patched (what a crafted or broken file looks like)."""
     src = _workbook(tmp_path / f"source_{name}", "Bieu_01", {

@@ -2504,7 +2504,7 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
             holes += 1
             return
         flags = rflags + tuple(c.flags) if c.flags else rflags
-        if col_flag:
+        if col_flag and c.symbol is None:  # how a column's figures read says nothing of a symbol
             flags = flags + (col_flag,)
         value = c.value
         unit = "pct"
