@@ -432,6 +432,7 @@ def test_province_by_the_old_list_before_the_merger(tmp_path):
     ("xx_zip_bomb.xlsx", UnreadableFile, "zip_bomb"),
     ("xx_too_many_cells.xlsx", UnreadableFile, "too_many_cells"),
     ("xx_far_apart_cells.xlsx", UnreadableFile, "too_many_cells"),
+    ("xx_far_apart_cells.xls", UnreadableFile, "too_many_cells"),
     ("xx_ods_repeated_rows.ods", UnreadableFile, "too_many_cells"),
     ("xx_binary.csv", UnreadableFile, "binary"),
     ("xx_no_table.xlsx", LayoutError, "no_table"),
@@ -778,6 +779,25 @@ def test_a_symbol_in_a_growth_column_is_not_flagged_as_growth(tmp_path):
     assert o.loc["Bieu_01!C2", "flag"] == o.loc["Bieu_01!C3", "flag"] == "growth_not_index"
     assert o.loc["Bieu_01!C4", "qualifier"] == "not_applicable"
     assert o.loc["Bieu_01!C4", "flag"] is None
+
+
+def test_far_cells_of_a_legacy_xls_are_refused_before_calamine_builds_the_grid(monkeypatch):
+    """A 6 kB .xls with one cell at IV65536 would make calamine build 16.8 million cells (about a
+    gigabyte): its cell records are read first and the file is refused without calamine."""
+    def no_calamine(*a, **k):
+        raise AssertionError("calamine was asked to read the sheet")
+
+    monkeypatch.setattr(sub, "_calamine_sheets", no_calamine)
+    with pytest.raises(UnreadableFile) as ei:
+        read("xx_far_apart_cells.xls")
+    assert ei.value.reason == "too_many_cells"
+    assert "sheet 1 spans 65536 rows x 256 columns of cells (limit 200000)" in str(ei.value)
+
+
+def test_the_legacy_xls_pre_scan_measures_the_template_as_read():
+    """The pre-scan of a legacy .xls lets a normal one through (calamine reads it as before)."""
+    sub._check_xls_extent((FIX / "30_legacy.xls").read_bytes(), "30_legacy.xls")
+    assert len(read("30_legacy.xls").observations) == 10
 
 
 def _patched_sheet(tmp_path, name, patch):

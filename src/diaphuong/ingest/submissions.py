@@ -23,8 +23,10 @@ Bounded time and memory: the file size is checked before reading; a zip's centra
 inflated with a cap when the directory could be lying; the extent of each xlsx sheet (every
 cell and row reference, in whatever row it stands and however the XML quotes or spaces it;
 calamine builds a dense grid from the first to the last cell it places, so two cells at A1 and
-XFD1048576 would abort the process) and the repeated rows of an .ods before calamine parses them; the cell count of every sheet before it is turned into Python objects (``LIMITS``).
-The format is recognised from the bytes, not the name.
+XFD1048576 would abort the process), the cell records of a legacy .xls (two cells at A1 and
+IV65536 would make a gigabyte's grid) and the repeated rows of an .ods before calamine parses
+them; the cell count of every sheet before it is turned into Python objects (``LIMITS``). The
+format is recognised from the bytes, not the name.
 
 Decisions (see also the module constants):
 
@@ -920,6 +922,64 @@ def _check_ods_extent(zf: _Zip, name: str) -> None:
                               name, "too_many_cells")
 
 
+# BIFF records that place a cell where calamine builds its grid (blank cells it skips): FORMULA
+# (three BIFF versions), RSTRING, LABELSST, NUMBER, LABEL, BOOLERR, RK; MULRK places a run of them.
+_XLS_CELL_RECORDS = frozenset({0x0006, 0x0206, 0x0406, 0x00D6, 0x00FD, 0x0203, 0x0204, 0x0205, 0x027E})
+_XLS_MULRK = 0x00BD
+_XLS_BOF = frozenset({0x0009, 0x0209, 0x0409, 0x0809})
+_XLS_EOF = 0x000A
+
+
+def _check_xls_extent(data: bytes, name: str) -> None:
+    """Refuse a legacy .xls whose cells span an absurd area before calamine parses it: two cells at
+    A1 and IV65536 of a 6 kB file would make it build a grid of 16.8 million cells (about a
+    gigabyte). The workbook stream's cell records are read (each names its row and column), per
+    sheet substream; a file the container reader cannot open is left to calamine to report."""
+    import olefile
+
+    try:
+        ole = olefile.OleFileIO(data)
+    except Exception:  # noqa: BLE001 - a broken container: calamine says what is wrong with it
+        return
+    try:
+        stream = "Workbook" if ole.exists("Workbook") else "Book" if ole.exists("Book") else None
+        if stream is None:
+            return
+        wb = ole.openstream(stream).read()
+    except Exception:  # noqa: BLE001
+        return
+    finally:
+        ole.close()
+    limit = LIMITS["cells"]
+    unpack = struct.unpack_from
+    stack: list = []
+    extent = None  # [rows, columns] of the substream being read (from A1, as the reader's grid)
+    sheet_no = 0
+    p, n = 0, len(wb)
+    while p + 4 <= n:
+        rtype, size = unpack("<HH", wb, p)
+        body = p + 4
+        p = body + size
+        if rtype in _XLS_BOF:
+            stack.append(extent)
+            extent = [0, 0]
+        elif rtype == _XLS_EOF:
+            if extent is not None and extent[0] * extent[1] > limit:
+                raise _unreadable(f"sheet {sheet_no} spans {extent[0]} rows x {extent[1]} columns of cells "
+                                  f"(limit {limit})", name, "too_many_cells")
+            extent = stack.pop() if stack else None
+            if extent is None:  # a top-level substream ended: the workbook's globals, then each sheet
+                sheet_no += 1
+        elif extent is not None and size >= 4 and p <= n and (rtype in _XLS_CELL_RECORDS or rtype == _XLS_MULRK):
+            row, col = unpack("<HH", wb, body)
+            if rtype == _XLS_MULRK and size >= 6:
+                col = max(col, unpack("<H", wb, p - 2)[0])
+            if row >= extent[0]:
+                extent[0] = row + 1
+            if col >= extent[1]:
+                extent[1] = col + 1
+
+
 _XF = re.compile(rb"<xf\b([^>]*)/?>")
 _NUMFMT = re.compile(rb'<numFmt\b[^>]*numFmtId="(\d+)"[^>]*formatCode="([^"]*)"')
 _CELL_S = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?\bs="(\d+)"')
@@ -1118,6 +1178,7 @@ def _load(data: bytes, path: Path, name: str) -> tuple[str, list[_Sheet]]:
         if "Workbook".encode("utf-16-le") not in data and "Book".encode("utf-16-le") not in data:
             raise _unreadable("an Office file that is not a workbook (no Workbook stream)", name,
                               "not_a_spreadsheet", "send the figures on the department's .xlsx template")
+        _check_xls_extent(data, name)
         return "xls", _calamine_sheets(data, name, "xls", None)
     ext = path.suffix.lower()
     head = data[:1024].lstrip()
