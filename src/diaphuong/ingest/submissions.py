@@ -86,6 +86,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 
 import deflate
@@ -168,14 +169,10 @@ def frame_of(parts: list[Rows]) -> pd.DataFrame:
     if len(parts) == 1:
         all_rows = parts[0].rows
     else:
-        all_rows = [r for p in parts for r in p.rows]
-    by_col = _columns_of(all_rows, per_row) if n else {}
+        all_rows = list(chain.from_iterable(p.rows for p in parts))
     rec: dict[str, object] = {}
     for c in cols:
-        if c in by_col:
-            rec[c] = by_col[c]
-            continue
-        if c in per_row:  # no rows at all
+        if c in per_row:
             continue
         vals = [p.const.get(c) for p in parts]
         if all(v is vals[0] for v in vals):
@@ -185,7 +182,58 @@ def frame_of(parts: list[Rows]) -> pd.DataFrame:
             per_file = np.empty(len(parts), dtype=object)
             per_file[:] = vals
             rec[c] = np.repeat(per_file, [len(p.rows) for p in parts])
+    if n:
+        df = _frame_of_rows(all_rows, per_row, rec, cols, n)
+        if df is not None:
+            return df
+        rec.update(_columns_of(all_rows, per_row))
     return _frame(rec, cols, n)
+
+
+def _frame_of_rows(rows: list[tuple], per_row: tuple[str, ...], const: dict[str, object], cols: list[str],
+                   n: int) -> pd.DataFrame | None:
+    """The frame, its per-row columns left where pandas' converter puts them: the row tuples become
+    one 2-D object array, and each run of text columns between the tuple's ends and ``value`` is a
+    block of the frame as a view of it (no copy of the cycle's cells); ``value`` as float64; the
+    per-file columns (``const``: a scalar or an array each) in one more block. None when pandas'
+    internals are not there (the caller copies the columns instead)."""
+    if _rows_to_array is None or _from_blocks is None or not set(per_row) <= set(cols):
+        return None
+    try:
+        a = _rows_to_array(rows)
+    except (TypeError, ValueError):  # pragma: no cover - an internals change
+        return None
+    if a.shape != (n, len(per_row)):
+        return None
+    pos = {c: k for k, c in enumerate(cols)}
+    at = a.T
+    vj = per_row.index("value") if "value" in per_row else -1
+    blocks = []
+    start = 0
+    for k in range(len(per_row) + 1):
+        if k == len(per_row) or k == vj:
+            if k > start:
+                blocks.append((at[start:k], np.array([pos[c] for c in per_row[start:k]], dtype=np.intp)))
+            start = k + 1
+    rest = [c for c in cols if c not in per_row]
+    if vj >= 0:
+        blocks.append((a[:, vj].astype("float64").reshape(1, n), np.array([pos["value"]], dtype=np.intp)))
+    elif "value" in rest:
+        rest.remove("value")
+        v = const.get("value")
+        blocks.append((np.full((1, n), np.nan if v is None else v, dtype="float64"),
+                       np.array([pos["value"]], dtype=np.intp)))
+    if rest:
+        arr = np.empty((len(rest), n), dtype=object)
+        for k, c in enumerate(rest):
+            v = const.get(c)
+            if v is not None:
+                arr[k] = v  # an array fills the column, a scalar is broadcast
+        blocks.append((arr, np.array([pos[c] for c in rest], dtype=np.intp)))
+    try:
+        return _from_blocks(blocks, index=pd.RangeIndex(n), columns=_layout_of(tuple(cols))[0])
+    except (TypeError, ValueError):  # pragma: no cover - an internals change
+        return None
 
 
 try:  # pandas' own converter of row tuples to a 2-D object array (what DataFrame(list_of_tuples) uses)
