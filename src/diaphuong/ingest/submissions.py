@@ -539,6 +539,7 @@ _SYMBOL_TEXTS = frozenset({"-", "\u2013", "\u2014", "..", "...", "\u2026", "x", 
 
 
 _DIGIT = re.compile(r"[0-9]")
+_ASCII_DIGITS = frozenset("0123456789")
 
 
 @lru_cache(maxsize=1024)
@@ -2432,6 +2433,7 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
     fig_cols = sorted({b[k] for b in blocks for k in MEASURE_KEYS if k in b})
     conv = _UNDECIDED
     inline_re = None
+    thousands = ","
 
     for bi, bcols in enumerate(blocks):
         jc, jn, ju = bcols.get("indicator_code"), bcols.get("indicator_name"), bcols.get("unit")
@@ -2483,7 +2485,8 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
             has_fig = False
             for j in jfigs:
                 v = row[j]
-                if v.__class__ is _float or v.__class__ is _int or (v.__class__ is _str and v and has_digit(v)) or (
+                if v.__class__ is _float or v.__class__ is _int or (
+                        v.__class__ is _str and v and (v[-1] in _ASCII_DIGITS or has_digit(v))) or (
                         v is not None and v != "" and figure_like(v)):
                     has_fig = True
                     break
@@ -2586,10 +2589,11 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                     if conv is _UNDECIDED and has_digit(v):  # the first figure typed as text: vote once
                         conv = _sheet_convention(rows, table.data_start, fig_cols)
                         inline_re = _PLAIN_NUM.get(conv) if conv is not None and not pct_possible else None
+                        thousands = "." if conv == "vi" else ","
                     if inline_re is not None:
                         t = v.strip()
                         if inline_re.match(t):  # a plain number typed as text, in the sheet's convention
-                            num = _plain_value(t, conv)
+                            num = _float(t.replace(thousands, "").replace(",", "."))  # as _plain_value reads it
                             if mode == 1 or (mode == 0 and unit_problem is None and vconv_from is None
                                              and index_rule is None):
                                 add((key, measure, num, ind_unit if mode == 0 else "pct", base_status, None, t,
