@@ -126,6 +126,7 @@ LIMITS = {
     "sheets": 64,
 }
 HEADER_SCAN_ROWS = 60
+_FIRST_READ = 1 << 16  # bytes read before asking the file's size
 
 _OBS_COLS = schema.TABLES["observation"].columns
 _Q_COLS = schema.TABLES["quarantine"].columns
@@ -2078,16 +2079,17 @@ def read_submission(path: Path, *, cycle: str | None = None, source_file: str | 
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         try:
-            size = os.fstat(fd).st_size
-            if size > LIMITS["file_bytes"]:
-                raise _unreadable(f"{size} bytes (limit {LIMITS['file_bytes']})", name, "too_large",
-                                  "a submission is a few kilobytes: send the one sheet of the template")
-            data = os.read(fd, size + 1)  # bounded even if the file grows meanwhile
-            while len(data) < size:  # a short read (a pipe, a network file system)
-                more = os.read(fd, size + 1 - len(data))
-                if not more:
-                    break
-                data += more
+            data = os.read(fd, _FIRST_READ)  # a submission is a few kilobytes: most need one read
+            if len(data) == _FIRST_READ:
+                size = os.fstat(fd).st_size
+                if size > LIMITS["file_bytes"]:
+                    raise _unreadable(f"{size} bytes (limit {LIMITS['file_bytes']})", name, "too_large",
+                                      "a submission is a few kilobytes: send the one sheet of the template")
+                while len(data) <= size:  # bounded even if the file grows meanwhile
+                    more = os.read(fd, size + 1 - len(data))
+                    if not more:  # the end (a short read: a pipe, a network file system, reads on)
+                        break
+                    data += more
         finally:
             os.close(fd)
     except OSError as e:
