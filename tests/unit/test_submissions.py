@@ -800,6 +800,25 @@ def test_the_legacy_xls_pre_scan_measures_the_template_as_read():
     assert len(read("30_legacy.xls").observations) == 10
 
 
+def test_a_file_past_the_size_limit_is_refused_and_a_large_one_is_read_whole(tmp_path, monkeypatch):
+    """The first read takes 64 KiB; a larger file is measured, refused past the limit, else read
+    to its end (a CSV of 150 kB with its rows padded by a notes column)."""
+    monkeypatch.setitem(sub.LIMITS, "file_bytes", 400_000)
+    rows = ["Mã chỉ tiêu;Thực hiện kỳ báo cáo;Ghi chú", "export_value;2.210,4;" + "x" * 70_000,
+            "import_value;1.105,2;" + "y" * 80_000]
+    big = tmp_path / "large.csv"
+    big.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert 2 * sub._FIRST_READ < big.stat().st_size < 400_000
+    monkeypatch.setitem(sub.LIMITS, "csv_bytes", 400_000)
+    r = read_submission(big, cycle="2025")
+    assert list(r.observations["value"]) == [2210.4, 1105.2]
+    huge = tmp_path / "huge.csv"
+    huge.write_bytes(b"x" * 500_000)
+    with pytest.raises(UnreadableFile) as ei:
+        read_submission(huge, cycle="2025")
+    assert ei.value.reason == "too_large" and "500000 bytes (limit 400000)" in str(ei.value)
+
+
 def _patched_sheet(tmp_path, name, patch):
     """A small workbook whose sheet XML is patched (what a crafted or broken file looks like)."""
     src = _workbook(tmp_path / f"source_{name}", "Bieu_01", {
