@@ -23,7 +23,7 @@ in a separate pass so it does not slow the timed one), the process's max RSS, an
 parse/bare (target <= 2) on wall-clock time and on CPU time (process time: what other processes
 on a shared machine do not change).
 
-    .venv/bin/python bench/bench_parse.py [--files 1000] [--repeat 5] [--keep DIR]
+    .venv/bin/python bench/bench_parse.py [--files 1000] [--repeat 5] [--keep DIR] [--by-layout]
 """
 from __future__ import annotations
 
@@ -56,6 +56,10 @@ HEAD = ["STT", "Mã chỉ tiêu", "Tên chỉ tiêu", "Đơn vị tính", "Thự
 GROUPS = {"national_accounts": "A. TÀI KHOẢN QUỐC GIA", "industry_trade": "B. CÔNG NGHIỆP, THƯƠNG MẠI",
           "public_finance": "C. TÀI CHÍNH CÔNG", "investment": "D. ĐẦU TƯ", "prices": "E. GIÁ CẢ"}
 SCALE = {"bn_vnd": ("nghìn tỷ đồng", 1e-3), "mn_usd": ("tỷ USD", 1e-3), "persons": ("nghìn người", 1e-3)}
+
+
+LAYOUTS = ("on the template", "names instead of codes, reordered", "growth written instead of the index",
+           "numbers typed as text", "units other than the catalog's")  # make_file's variants, in order
 
 
 def _vi(x: float) -> str:
@@ -202,6 +206,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--keep", type=Path, default=None)
     ap.add_argument("--no-pipeline", action="store_true", help="skip the informational pipeline line")
+    ap.add_argument("--by-layout", action="store_true",
+                    help="also the ratio of each of the five layouts (their files alone, same rounds)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="diaphuong-bench-"))
     try:
@@ -247,6 +253,14 @@ def main() -> None:
         print(f"ratio parse/bare: {p / b:.2f}x wall, {pc / bc:.2f}x cpu (target <= 2.00x); "
               f"runs bare {['%.3f' % w for w, _c in runs['bare']]}, parse {['%.3f' % w for w, _c in runs['parse']]}")
         print(f"process max RSS: {rss:.0f} MiB (peak MiB above: tracemalloc, Python allocations per stage)")
+        if args.by_layout:
+            for v, label in enumerate(LAYOUTS):
+                sub_files = [f for f in files if int(Path(f["path"]).name[:4]) % len(LAYOUTS) == v]
+                bw = min(timed(bare, sub_files, tmp)[0] for _ in range(args.repeat))
+                pw = min(timed(parse, sub_files, tmp)[0] for _ in range(args.repeat))
+                m = len(sub_files)
+                print(f"  {label:<36} bare {1e6 * bw / m:5.0f} us/file, parse {1e6 * pw / m:5.0f} us/file: "
+                      f"{pw / bw:.2f}x")
     finally:
         if args.keep:
             shutil.copytree(tmp, args.keep, dirs_exist_ok=True)
