@@ -4,6 +4,7 @@ exact quarantine reason it yields, plus the template writer and the reader's lim
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import zipfile
 from datetime import date
@@ -817,6 +818,16 @@ def test_a_file_past_the_size_limit_is_refused_and_a_large_one_is_read_whole(tmp
     with pytest.raises(UnreadableFile) as ei:
         read_submission(huge, cycle="2025")
     assert ei.value.reason == "too_large" and "500000 bytes (limit 400000)" in str(ei.value)
+
+
+@pytest.mark.parametrize("name", ["01_on_template.xlsx", "30_legacy.xls", "32_utf8_bom.csv"])
+def test_short_reads_are_read_on_to_the_end(name, monkeypatch):
+    """A read that returns less than asked (a network drive, a pipe) is not taken for the whole
+    file: a zip needs its directory's end, an Office file whole sectors, anything else its size."""
+    whole = read(name).observations
+    real_read = os.read
+    monkeypatch.setattr(os, "read", lambda fd, n: real_read(fd, min(n, 1000)))
+    assert read(name).observations.equals(whole)
 
 
 def _patched_sheet(tmp_path, name, patch):

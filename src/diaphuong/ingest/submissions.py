@@ -2080,14 +2080,14 @@ def read_submission(path: Path, *, cycle: str | None = None, source_file: str | 
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         try:
             data = os.read(fd, _FIRST_READ)  # a submission is a few kilobytes: most need one read
-            if len(data) == _FIRST_READ:
+            if len(data) == _FIRST_READ or not _looks_whole(data):
                 size = os.fstat(fd).st_size
                 if size > LIMITS["file_bytes"]:
                     raise _unreadable(f"{size} bytes (limit {LIMITS['file_bytes']})", name, "too_large",
                                       "a submission is a few kilobytes: send the one sheet of the template")
                 while len(data) <= size:  # bounded even if the file grows meanwhile
-                    more = os.read(fd, size + 1 - len(data))
-                    if not more:  # the end (a short read: a pipe, a network file system, reads on)
+                    more = os.read(fd, size + 1 - len(data))  # a short read (a pipe, a network drive): on
+                    if not more:  # the end of the file
                         break
                     data += more
         finally:
@@ -2152,6 +2152,15 @@ def read_submission(path: Path, *, cycle: str | None = None, source_file: str | 
             others = [s.name for s in sheets if s.rows and s is not sheet]
             notes.append(f"sheet {sheet.name!r} read; no indicator table in {', '.join(repr(o) for o in others)}")
     return _read_table(sheet, table, fmt, name, sha256, cycle, on, notes)
+
+
+def _looks_whole(data: bytes) -> bool:
+    """Whether a first read shorter than asked holds the whole file by its own structure (a zip
+    ends with its directory's end record, an Office compound file is whole 512-byte sectors): a
+    short read of anything else is checked against the file's size."""
+    if data[:4] == b"PK\x03\x04":
+        return data.rfind(b"PK\x05\x06", max(0, len(data) - 65557)) >= 0
+    return data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" and len(data) % 512 == 0
 
 
 def _count_indicator_rows(sh: _Sheet, t: _Table) -> int:
