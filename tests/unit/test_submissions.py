@@ -854,7 +854,8 @@ def _patched_sheet(tmp_path, name, patch):
     lambda d: d.replace(b'<c r="B3"', b'<c\r\nr="XFD1048576"'),
     lambda d: d.replace(b'<c r="B3"', b'<c r="B3" r="XFD1048576"'),  # the last one counts
     # bytes that are not UTF-8 before it do not blind the scan
-    lambda d: d.replace(b"<sheetData>", b"<!-- \xff\xfe\xc3( --><sheetData>").replace(b'<c r="B3"', b'<c r="XFD1048576"'),
+    lambda d: d.replace(b"<sheetData>", b"<!-- \xff\xfe\xc3( --><sheetData>").replace(
+        b'<c r="B3"', b'<c r="XFD1048576"'),
 ])
 def test_far_cells_are_refused_before_calamine_builds_the_grid(tmp_path, patch):
     """calamine places cells by their own references and would allocate 17 billion cells (and
