@@ -830,6 +830,25 @@ def test_short_reads_are_read_on_to_the_end(name, monkeypatch):
     assert read(name).observations.equals(whole)
 
 
+def test_figures_typed_as_text_under_the_unit_and_index_rules(tmp_path):
+    """A value typed as text is converted from its unit, read as the change an index states, or
+    quarantined for a unit that cannot be its indicator's, as a number cell would be; its text
+    as written is kept."""
+    p = _workbook(tmp_path / "text_rules.xlsx", "Bieu_01", {
+        (0, 0): ["Mã chỉ tiêu", "Đơn vị tính", "Thực hiện kỳ báo cáo", "Kỳ báo cáo so với cùng kỳ năm trước (%)"],
+        (1, 0): ["export_value", "tỷ USD", "2,5", "107,5"],
+        (2, 0): ["iip_growth", "%", "108,2", ""],
+        (3, 0): ["grdp_growth", "%", "-1,5", ""],
+        (4, 0): ["import_value", "người", "1.234,5", "99,0"]})
+    r = read_submission(p, cycle="2025")
+    got = {(o.locator, o.value, o.unit, o.original_value, o.flag) for o in r.observations.itertuples()}
+    assert ("Bieu_01!C2", 2500.0, "mn_usd", "2,5", "unit_converted") in got
+    assert ("Bieu_01!C3", 8.2, "pct", "108,2", "index_as_change") in got
+    assert ("Bieu_01!C4", -1.5, "pct", "-1,5", None) in got
+    q = r.quarantine.set_index("locator")
+    assert q.loc["Bieu_01!B5", "reason"] == "unit_mismatch" and q.loc["Bieu_01!B5", "raw_value"] == "1.234,5 người"
+
+
 def _patched_sheet(tmp_path, name, patch):
     """A small workbook whose sheet XML is patched (what a crafted or broken file looks like)."""
     src = _workbook(tmp_path / f"source_{name}", "Bieu_01", {

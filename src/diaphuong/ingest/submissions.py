@@ -2260,6 +2260,23 @@ def _unit_rule(unit_text: str | None, key: str) -> tuple[str | None, tuple[str, 
 _ROW_NUMBERS: list[str] = []
 
 
+def _value_rules(value: float, vconv_from: str | None, ind_unit: str, index_rule: tuple | None
+                 ) -> tuple[float, tuple[str, ...]]:
+    """A value as the catalog holds it: converted from the unit it was written in, and a growth
+    indicator's index read as the change it states (107,5 -> 7,5); with the flags that say so."""
+    flags: tuple[str, ...] = ()
+    if vconv_from:
+        value = round(convert(value, vconv_from, ind_unit), 10)
+        flags = ("unit_converted",)
+    if index_rule:
+        lo, hi, is_ic = index_rule
+        if (60 <= value <= 250 and lo <= value - 100 <= hi
+                and (not lo <= value <= hi or (is_ic and 80 <= value <= 150))):
+            value = round(value - 100.0, 10)
+            flags = flags + ("index_as_change",)
+    return value, flags
+
+
 def _row_numbers(n: int) -> list[str]:
     """'1', '2', ... (the spreadsheet's row numbers of rows 0..n-1), made once (a longer list
     replaces the module's whole, so a reader in another thread never sees it half made)."""
@@ -2565,20 +2582,11 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                             add((key, "value", v, ind_unit, base_status, None, fmt_num(v), unit_text,
                                  colpre[j] + rowno, flagstr))
                             continue
-                        value = v
-                        flags = rflags
+                        value, more = _value_rules(v, vconv_from, ind_unit, index_rule)
                         if vconv_from:
-                            value = round(convert(value, vconv_from, ind_unit), 10)
-                            flags = flags + ("unit_converted",)
                             n_conv += 1
-                        if index_rule:
-                            lo, hi, is_ic = index_rule
-                            if (60 <= value <= 250 and lo <= value - 100 <= hi
-                                    and (not lo <= value <= hi or (is_ic and 80 <= value <= 150))):
-                                value = round(value - 100.0, 10)
-                                flags = flags + ("index_as_change",)
                         add((key, "value", value, ind_unit, base_status, None, fmt_num(v), unit_text,
-                             colpre[j] + rowno, flagstr if flags is rflags else joined(flags)))
+                             colpre[j] + rowno, joined(rflags + more) if more else flagstr))
                     elif mode == 1:
                         f = pct_get(v) or pct_figure(v)
                         add((key, measure, v, "pct", base_status, None, f[0], None, colpre[j] + rowno, flagstr))
@@ -2603,8 +2611,16 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                         thousands = "." if conv == "vi" else ","
                     if inline_re is not None:
                         t = v.strip()
-                        if inline_re.match(t):  # a plain number typed as text, in the sheet's convention
-                            num = _float(t.replace(thousands, "").replace(",", "."))  # as _plain_value reads it
+                        # a plain number typed as text, in the sheet's convention (as _plain_value
+                        # reads it); a negative one outside the comparison columns (where a sign
+                        # states a change, read after the pass)
+                        if inline_re.match(t):
+                            num = _float(t.replace(thousands, "").replace(",", "."))
+                        elif t[:1] == "-" and k not in _INDEX_KEYS and inline_re.match(t, 1):
+                            num = -_float(t[1:].replace(thousands, "").replace(",", "."))
+                        else:
+                            num = None
+                        if num is not None:
                             if mode == 1 or (mode == 0 and unit_problem is None and vconv_from is None
                                              and index_rule is None):
                                 add((key, measure, num, ind_unit if mode == 0 else "pct", base_status, None, t,
@@ -2613,6 +2629,18 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                             if mode == 4:
                                 deferred[(bi, k)].append((len(out), num, v, ctx, i, j, colpre[j] + rowno, None))
                                 add(None)
+                                continue
+                            if mode == 0:  # a value the unit or index rules apply to
+                                if unit_problem:
+                                    qadd((unit_problem[0], unit_loc or (_loc(sname, i, ju) if ju is not None
+                                                                        else colpre[j] + rowno),
+                                          unit_problem[1], f"{t} {unit_text}", key, "value"))
+                                    continue
+                                value, more = _value_rules(num, vconv_from, ind_unit, index_rule)
+                                if vconv_from:
+                                    n_conv += 1
+                                add((key, "value", value, ind_unit, base_status, None, t, unit_text,
+                                     colpre[j] + rowno, joined(rflags + more) if more else flagstr))
                                 continue
                 special.append((len(out), len(q_cells), k, v, i, j, ctx, colpre[j] + rowno, bi))
                 add(None)
@@ -2658,16 +2686,11 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                     q_cells[qslot] = row
                 holes += 1
                 return
-            if vconv_from and value is not None:
-                value = round(convert(value, vconv_from, ind_unit), 10)
-                flags = flags + ("unit_converted",)
-                n_conv += 1
-            if value is not None and index_rule:
-                lo, hi, is_ic = index_rule
-                if (60 <= value <= 250 and lo <= value - 100 <= hi
-                        and (not lo <= value <= hi or (is_ic and 80 <= value <= 150))):
-                    value = round(value - 100.0, 10)
-                    flags = flags + ("index_as_change",)
+            if value is not None and (vconv_from or index_rule):
+                value, more = _value_rules(value, vconv_from, ind_unit, index_rule)
+                flags = flags + more
+                if vconv_from:
+                    n_conv += 1
         status = c.status or base_status
         qualifier = c.qualifier
         if c.symbol is not None:
