@@ -792,7 +792,7 @@ def test_far_cells_of_a_legacy_xls_are_refused_before_calamine_builds_the_grid(m
     with pytest.raises(UnreadableFile) as ei:
         read("xx_far_apart_cells.xls")
     assert ei.value.reason == "too_many_cells"
-    assert "sheet 1 spans 65536 rows x 256 columns of cells (limit 200000)" in str(ei.value)
+    assert "sheet 'Bieu_01' spans 65536 rows x 256 columns of cells (limit 200000)" in str(ei.value)
 
 
 def test_the_legacy_xls_pre_scan_measures_the_template_as_read():

@@ -991,6 +991,7 @@ _XLS_CELL_RECORDS = frozenset({0x0006, 0x0206, 0x0406, 0x00D6, 0x00FD, 0x0203, 0
 _XLS_MULRK = 0x00BD
 _XLS_BOF = frozenset({0x0009, 0x0209, 0x0409, 0x0809})
 _XLS_EOF = 0x000A
+_XLS_BOUNDSHEET = 0x0085  # a sheet's name and where its substream starts
 
 
 def _check_xls_extent(data: bytes, name: str) -> None:
@@ -1017,30 +1018,40 @@ def _check_xls_extent(data: bytes, name: str) -> None:
     unpack = struct.unpack_from
     stack: list = []
     extent = None  # [rows, columns] of the substream being read (from A1, as the reader's grid)
+    names: dict[int, str] = {}  # where each sheet's substream starts -> its name (BOUNDSHEET)
+    sheet = ""
     sheet_no = 0
     p, n = 0, len(wb)
     while p + 4 <= n:
         rtype, size = unpack("<HH", wb, p)
         body = p + 4
-        p = body + size
         if rtype in _XLS_BOF:
+            if extent is None:  # a sheet's substream (or the workbook's globals) starts
+                sheet = names.get(p, "")
             stack.append(extent)
             extent = [0, 0]
         elif rtype == _XLS_EOF:
             if extent is not None and extent[0] * extent[1] > limit:
-                raise _unreadable(f"sheet {sheet_no} spans {extent[0]} rows x {extent[1]} columns of cells "
+                where = repr(sheet) if sheet else str(sheet_no)
+                raise _unreadable(f"sheet {where} spans {extent[0]} rows x {extent[1]} columns of cells "
                                   f"(limit {limit})", name, "too_many_cells")
             extent = stack.pop() if stack else None
             if extent is None:  # a top-level substream ended: the workbook's globals, then each sheet
                 sheet_no += 1
-        elif extent is not None and size >= 4 and p <= n and (rtype in _XLS_CELL_RECORDS or rtype == _XLS_MULRK):
+        elif rtype == _XLS_BOUNDSHEET and size >= 8 and body + size <= n:
+            cch, high = wb[body + 6], wb[body + 7] & 1
+            raw = wb[body + 8:body + 8 + cch * (2 if high else 1)]
+            names[unpack("<I", wb, body)[0]] = raw.decode("utf-16-le" if high else "latin-1", "replace")
+        elif extent is not None and size >= 4 and body + size <= n and (
+                rtype in _XLS_CELL_RECORDS or rtype == _XLS_MULRK):
             row, col = unpack("<HH", wb, body)
             if rtype == _XLS_MULRK and size >= 6:
-                col = max(col, unpack("<H", wb, p - 2)[0])
+                col = max(col, unpack("<H", wb, body + size - 2)[0])
             if row >= extent[0]:
                 extent[0] = row + 1
             if col >= extent[1]:
                 extent[1] = col + 1
+        p = body + size
 
 
 _XF = re.compile(rb"<xf\b([^>]*)/?>")
