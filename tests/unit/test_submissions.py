@@ -849,6 +849,22 @@ def test_figures_typed_as_text_under_the_unit_and_index_rules(tmp_path):
     assert q.loc["Bieu_01!B5", "reason"] == "unit_mismatch" and q.loc["Bieu_01!B5", "raw_value"] == "1.234,5 người"
 
 
+def test_the_cycle_frame_is_the_same_from_row_tuples_or_their_arrays():
+    """The reader keeps each file's rows as one array; a part holding row tuples (or none) gives
+    the same frame, with the per-file columns repeated over each file's rows."""
+    a, b = read("01_on_template.xlsx").obs_rows, read("02_names_not_codes.xlsx").obs_rows
+    a.const.update(source_file="a.xlsx", province_code="48")
+    b.const.update(source_file="b.xlsx", province_code="01")
+    as_tuples = sub.Rows(b.table, b.per_row, [tuple(r) for r in b.rows], dict(b.const))
+    empty = sub.Rows(b.table, b.per_row, [], dict(b.const))
+    df = sub.frame_of([a, empty, as_tuples])
+    assert df.equals(sub.frame_of([a, b]))
+    assert list(df.columns) == list(schema.TABLES["observation"].columns)
+    assert str(df["value"].dtype) == "float64"
+    assert list(df["source_file"]) == ["a.xlsx"] * len(a) + ["b.xlsx"] * len(b)
+    assert df["indicator"].tolist() == [r[0] for r in a.rows] + [r[0] for r in b.rows]
+
+
 def _patched_sheet(tmp_path, name, patch):
     """A small workbook whose sheet XML is patched (what a crafted or broken file looks like)."""
     src = _workbook(tmp_path / f"source_{name}", "Bieu_01", {

@@ -136,10 +136,11 @@ _INDEX_KEYS = ("yoy_index", "mom_index")
 
 
 class Rows:
-    """A light, row-ordered table of one file: the per-row tuples (in ``per_row`` column order) and
-    the file's constants (``const``: column -> one value for every row). No pandas: the pipeline
-    sets its per-file constants on it and builds ONE DataFrame per cycle from all files
-    (:func:`frame_of`); :meth:`frame` builds the frame of this file alone."""
+    """A light, row-ordered table of one file: its rows (tuples in ``per_row`` column order, or
+    the 2-D object array of them) and the file's constants (``const``: column -> one value for
+    every row). No DataFrame per file: the pipeline sets its per-file constants on it and builds
+    ONE DataFrame per cycle from all files (:func:`frame_of`); :meth:`frame` builds the frame of
+    this file alone."""
 
     __slots__ = ("table", "per_row", "rows", "const")
 
@@ -167,10 +168,6 @@ def frame_of(parts: list[Rows]) -> pd.DataFrame:
     table, per_row = parts[0].table, parts[0].per_row
     cols = schema.TABLES[table].columns
     n = sum(len(p.rows) for p in parts)
-    if len(parts) == 1:
-        all_rows = parts[0].rows
-    else:
-        all_rows = list(chain.from_iterable(p.rows for p in parts))
     rec: dict[str, object] = {}
     for c in cols:
         if c in per_row:
@@ -184,27 +181,51 @@ def frame_of(parts: list[Rows]) -> pd.DataFrame:
             per_file[:] = vals
             rec[c] = np.repeat(per_file, [len(p.rows) for p in parts])
     if n:
-        df = _frame_of_rows(all_rows, per_row, rec, cols, n)
-        if df is not None:
-            return df
-        rec.update(_columns_of(all_rows, per_row))
+        a = _rows_array(parts)
+        if a is not None and a.shape == (n, len(per_row)):
+            df = _frame_of_array(a, per_row, rec, cols, n)
+            if df is not None:
+                return df
+            rec.update(zip(per_row, a.T))
+        else:  # pragma: no cover - a pandas without its converter
+            rec.update(_columns_of(list(chain.from_iterable(map(tuple, p.rows) for p in parts)), per_row))
     return _frame(rec, cols, n)
 
 
-def _frame_of_rows(rows: list[tuple], per_row: tuple[str, ...], const: dict[str, object], cols: list[str],
-                   n: int) -> pd.DataFrame | None:
-    """The frame, its per-row columns left where pandas' converter puts them: the row tuples become
-    one 2-D object array, and each run of text columns between the tuple's ends and ``value`` is a
-    block of the frame as a view of it (no copy of the cycle's cells); ``value`` as float64; the
-    per-file columns (``const``: a scalar or an array each) in one more block. None when pandas'
-    internals are not there (the caller copies the columns instead)."""
-    if _rows_to_array is None or _from_blocks is None or not set(per_row) <= set(cols):
-        return None
+def _as_array(rows: list[tuple]):
+    """A file's row tuples as one 2-D object array (pandas' converter, made while the tuples are
+    fresh: the cycle then keeps the array, not 80,000 tuples), or the list when it cannot."""
+    if not rows or _rows_to_array is None:
+        return rows
     try:
-        a = _rows_to_array(rows)
+        return _rows_to_array(rows)
     except (TypeError, ValueError):  # pragma: no cover - an internals change
-        return None
-    if a.shape != (n, len(per_row)):
+        return rows
+
+
+def _rows_array(parts: list[Rows]) -> np.ndarray | None:
+    """The rows of all the parts as one 2-D object array (each part's array, or its tuples made one)."""
+    arrays = []
+    for p in parts:
+        r = p.rows
+        if not len(r):
+            continue
+        if not isinstance(r, np.ndarray):
+            r = _as_array(r)
+            if not isinstance(r, np.ndarray):  # pragma: no cover - a pandas without its converter
+                return None
+        arrays.append(r)
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+
+
+def _frame_of_array(a: np.ndarray, per_row: tuple[str, ...], const: dict[str, object], cols: list[str],
+                    n: int) -> pd.DataFrame | None:
+    """The frame, its per-row columns left where they are: each run of text columns between the
+    rows' ends and ``value`` is a block of the frame as a view of the rows' array (no copy of the
+    cycle's cells); ``value`` as float64; the per-file columns (``const``: a scalar or an array
+    each) in one more block. None when pandas' internals are not there (the caller copies the
+    columns instead)."""
+    if _from_blocks is None or not set(per_row) <= set(cols):
         return None
     pos = {c: k for k, c in enumerate(cols)}
     at = a.T
@@ -2840,7 +2861,7 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
     if n_conv:
         notes.append(f"{n_conv} values converted to the catalog unit")
     province_code = province.code if province else None
-    obs = Rows("observation", _OBS_PER_ROW, out,
+    obs = Rows("observation", _OBS_PER_ROW, _as_array(out),
                {"cycle": the_cycle, "period": the_cycle, "province_code": province_code,
                 "province_set": province.province_set if province else None, "source_kind": "submission",
                 "source_file": name, "source_sha256": sha256})
