@@ -865,6 +865,14 @@ def test_the_cycle_frame_is_the_same_from_row_tuples_or_their_arrays():
     assert df["indicator"].tolist() == [r[0] for r in a.rows] + [r[0] for r in b.rows]
 
 
+def test_locators_are_made_once_per_column_and_grow():
+    locs = sub._locators("Bieu_01!E", 10)
+    assert locs[:3] == ["Bieu_01!E1", "Bieu_01!E2", "Bieu_01!E3"]
+    assert sub._locators("Bieu_01!E", 5) is locs  # shared by the files that have the column
+    longer = sub._locators("Bieu_01!E", 5000)
+    assert len(longer) >= 5000 and longer[4999] == "Bieu_01!E5000" and longer[:10] == locs[:10]
+
+
 def _patched_sheet(tmp_path, name, patch):
     """A small workbook whose sheet XML is patched (what a crafted or broken file looks like)."""
     src = _workbook(tmp_path / f"source_{name}", "Bieu_01", {

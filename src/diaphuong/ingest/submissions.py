@@ -2309,6 +2309,22 @@ def _value_rules(value: float, vconv_from: str | None, ind_unit: str, index_rule
     return value, flags
 
 
+def _locators(prefix: str, n: int) -> list[str]:
+    """'Bieu_01!E1', 'Bieu_01!E2', ...: the locators of a column's first ``n`` rows, made once per
+    column prefix and shared by the files that have it (a form's cells repeat over a cycle's
+    files: no new string per observation). Bounded; a longer list replaces the shorter whole."""
+    locs = _LOCATORS.get(prefix)
+    if locs is None or len(locs) < n:
+        if len(_LOCATORS) >= 4096:
+            _LOCATORS.clear()
+        numbers = _row_numbers(n)
+        locs = _LOCATORS[prefix] = [prefix + r for r in numbers[:max(n, 2 * len(locs or ()), 64)]]
+    return locs
+
+
+_LOCATORS: dict[str, list[str]] = {}
+
+
 def _row_numbers(n: int) -> list[str]:
     """'1', '2', ... (the spreadsheet's row numbers of rows 0..n-1), made once (a longer list
     replaces the module's whole, so a reader in another thread never sees it half made)."""
@@ -2482,7 +2498,6 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
     figure_like = _figure_like
     fmt_num = _fmt_num
     pct_get, pct_figure = _PCT_FIGURES.get, _pct_figure
-    rownos = _row_numbers(len(rows))
     has_digit = _DIGIT.search
     joined = _joined_flags
     add = out.append
@@ -2536,7 +2551,7 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
             else:
                 pre = decided.get(k)
                 mode = 4 if pre is None else 2 if pre[0] == "index" else 3
-            plan.append((k, j, m, mode))
+            plan.append((k, j, m, mode, _locators(colpre[j], len(rows))))
         jfigs = [j for _k, j, _m, _l in mlist]
         for i in range(table.data_start, len(rows)):
             row = rows[i]
@@ -2598,40 +2613,39 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
             # the row's context, for the cells read after the pass
             ctx = (key, ind_unit, unit_text, rflags, base_status, vconv_from, unit_problem, index_rule, unit_loc,
                    ju, flagstr)
-            rowno = rownos[i]
-            for k, j, measure, mode in plan:
+            for k, j, measure, mode, locs in plan:
                 v = row[j]
                 if v.__class__ is _float:  # a plain number
                     if v != v:
                         continue
                     if mode == 0:
                         if unit_problem:
-                            loc = colpre[j] + rowno
+                            loc = locs[i]
                             qadd((unit_problem[0], unit_loc or (_loc(sname, i, ju) if ju is not None else loc),
                                   unit_problem[1], f"{fmt_num(v)} {unit_text}", key, "value"))
                             continue
                         if vconv_from is None and index_rule is None:
                             add((key, "value", v, ind_unit, base_status, None, fmt_num(v), unit_text,
-                                 colpre[j] + rowno, flagstr))
+                                 locs[i], flagstr))
                             continue
                         value, more = _value_rules(v, vconv_from, ind_unit, index_rule)
                         if vconv_from:
                             n_conv += 1
                         add((key, "value", value, ind_unit, base_status, None, fmt_num(v), unit_text,
-                             colpre[j] + rowno, joined(rflags + more) if more else flagstr))
+                             locs[i], joined(rflags + more) if more else flagstr))
                     elif mode == 1:
                         f = pct_get(v) or pct_figure(v)
-                        add((key, measure, v, "pct", base_status, None, f[0], None, colpre[j] + rowno, flagstr))
+                        add((key, measure, v, "pct", base_status, None, f[0], None, locs[i], flagstr))
                     elif mode == 2:
                         f = pct_get(v) or pct_figure(v)
-                        add((key, measure, f[1], "pct", base_status, None, f[0], None, colpre[j] + rowno, flagstr))
+                        add((key, measure, f[1], "pct", base_status, None, f[0], None, locs[i], flagstr))
                     elif mode == 3:
                         decided[k][1] += 1
                         f = pct_get(v) or pct_figure(v)
-                        add((key, measure, v, "pct", base_status, None, f[0], None, colpre[j] + rowno,
+                        add((key, measure, v, "pct", base_status, None, f[0], None, locs[i],
                              joined(rflags + ("growth_not_index",))))
                     else:
-                        deferred[(bi, k)].append((len(out), v, v, ctx, i, j, colpre[j] + rowno, None))
+                        deferred[(bi, k)].append((len(out), v, v, ctx, i, j, locs[i], None))
                         add(None)
                     continue
                 if v is None or v == "":
@@ -2656,25 +2670,25 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                             if mode == 1 or (mode == 0 and unit_problem is None and vconv_from is None
                                              and index_rule is None):
                                 add((key, measure, num, ind_unit if mode == 0 else "pct", base_status, None, t,
-                                     unit_text if mode == 0 else None, colpre[j] + rowno, flagstr))
+                                     unit_text if mode == 0 else None, locs[i], flagstr))
                                 continue
                             if mode == 4:
-                                deferred[(bi, k)].append((len(out), num, v, ctx, i, j, colpre[j] + rowno, None))
+                                deferred[(bi, k)].append((len(out), num, v, ctx, i, j, locs[i], None))
                                 add(None)
                                 continue
                             if mode == 0:  # a value the unit or index rules apply to
                                 if unit_problem:
                                     qadd((unit_problem[0], unit_loc or (_loc(sname, i, ju) if ju is not None
-                                                                        else colpre[j] + rowno),
+                                                                        else locs[i]),
                                           unit_problem[1], f"{t} {unit_text}", key, "value"))
                                     continue
                                 value, more = _value_rules(num, vconv_from, ind_unit, index_rule)
                                 if vconv_from:
                                     n_conv += 1
                                 add((key, "value", value, ind_unit, base_status, None, t, unit_text,
-                                     colpre[j] + rowno, joined(rflags + more) if more else flagstr))
+                                     locs[i], joined(rflags + more) if more else flagstr))
                                 continue
-                special.append((len(out), len(q_cells), k, v, i, j, ctx, colpre[j] + rowno, bi))
+                special.append((len(out), len(q_cells), k, v, i, j, ctx, locs[i], bi))
                 add(None)
                 qadd(None)
 
