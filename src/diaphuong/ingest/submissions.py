@@ -457,18 +457,19 @@ def _fmt_num(v: float) -> str:
 
 
 # A comparison or plan column repeats a few hundred figures (107,5 / 98,2 / 100) over the files
-# of a cycle: each is formatted, and read from an index, once. Bounded; safe under threads.
-_PCT_FIGURES: dict[float, tuple[str, float]] = {}
+# of a cycle: each is formatted, and read from an index, once, and the files keep one float of it.
+# Bounded; safe under threads.
+_PCT_FIGURES: dict[float, tuple[str, float, float]] = {}
 
 
-def _pct_figure(v: float) -> tuple[str, float]:
+def _pct_figure(v: float) -> tuple[str, float, float]:
     """(the figure as written, the change it states if it is an index: v - 100 without the float
-    noise) of a plain number of a percent column."""
+    noise, the figure itself as the files share it) of a plain number of a percent column."""
     hit = _PCT_FIGURES.get(v)
     if hit is None:
         if len(_PCT_FIGURES) >= 65536:
             _PCT_FIGURES.clear()
-        hit = _PCT_FIGURES[v] = (_fmt_num(v), round(v - 100.0, 10))
+        hit = _PCT_FIGURES[v] = (_fmt_num(v), round(v - 100.0, 10), v)
     return hit
 
 
@@ -2634,15 +2635,15 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                         add((key, "value", value, ind_unit, base_status, None, fmt_num(v), unit_text,
                              locs[i], joined(rflags + more) if more else flagstr))
                     elif mode == 1:
-                        f = pct_get(v) or pct_figure(v)
-                        add((key, measure, v, "pct", base_status, None, f[0], None, locs[i], flagstr))
+                        f = pct_get(v) or pct_figure(v)  # the figure kept is the one the files share
+                        add((key, measure, f[2], "pct", base_status, None, f[0], None, locs[i], flagstr))
                     elif mode == 2:
                         f = pct_get(v) or pct_figure(v)
                         add((key, measure, f[1], "pct", base_status, None, f[0], None, locs[i], flagstr))
                     elif mode == 3:
                         decided[k][1] += 1
                         f = pct_get(v) or pct_figure(v)
-                        add((key, measure, v, "pct", base_status, None, f[0], None, locs[i],
+                        add((key, measure, f[2], "pct", base_status, None, f[0], None, locs[i],
                              joined(rflags + ("growth_not_index",))))
                     else:
                         deferred[(bi, k)].append((len(out), v, v, ctx, i, j, locs[i], None))
