@@ -873,6 +873,25 @@ def test_locators_are_made_once_per_column_and_grow():
     assert len(longer) >= 5000 and longer[4999] == "Bieu_01!E5000" and longer[:10] == locs[:10]
 
 
+def test_clean_files_share_one_empty_quarantine_that_nothing_writes_into(tmp_path):
+    """A file with nothing quarantined gets the one shared empty quarantine (a cycle keeps nothing
+    per clean file for it); the pipeline's per-file constants never land on it."""
+    from diaphuong.calendar import cycle_calendar
+    from diaphuong.ingest.discover import register_files
+    from diaphuong.pipeline import parse_submission_file
+
+    a, b = read("01_on_template.xlsx"), read("03_columns_reordered.xlsx")
+    assert a.q_rows is b.q_rows is sub._NO_QUARANTINE and len(a.q_rows) == 0
+    assert a.quarantine.empty and list(a.quarantine.columns) == list(schema.TABLES["quarantine"].columns)
+    inbox = tmp_path / "2026-H1" / "submissions"
+    inbox.mkdir(parents=True)
+    shutil.copy(FIX / "01_on_template.xlsx", inbox / "48_da_nang.xlsx")
+    f = register_files(tmp_path, "2026-H1").to_dict("records")[0]
+    res = parse_submission_file(tmp_path, "2026-H1", f, cycle_calendar("2026-H1"))
+    assert len(res.observations) == len(a.observations) and res.quarantine.empty
+    assert sub._NO_QUARANTINE.const == {} and len(sub._NO_QUARANTINE.rows) == 0
+
+
 def _patched_sheet(tmp_path, name, patch):
     """A small workbook whose sheet XML is patched (what a crafted or broken file looks like)."""
     src = _workbook(tmp_path / f"source_{name}", "Bieu_01", {

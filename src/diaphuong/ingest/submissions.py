@@ -2883,6 +2883,14 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
     if quarantine:
         quarantine = [r if r[3] is None or r[3].__class__ is str else r[:3] + (str(r[3]),) + r[4:]
                       for r in quarantine]
-    qdf = Rows("quarantine", _Q_PER_ROW, quarantine,
-               {"cycle": the_cycle, "file": name, "source_sha256": sha256, "province_code": province_code})
+        qdf = Rows("quarantine", _Q_PER_ROW, quarantine,
+                   {"cycle": the_cycle, "file": name, "source_sha256": sha256, "province_code": province_code})
+    else:
+        qdf = _NO_QUARANTINE
     return SubmissionRead(obs, qdf, province, province_source, stated_period, sname, notes)
+
+
+# The quarantine of a file with nothing quarantined, shared by all of them: a cycle keeps nothing
+# per clean file for it (no rows, so no constants either; nothing writes into it: the pipeline
+# sets a file's constants on its quarantine only when it has rows).
+_NO_QUARANTINE = Rows("quarantine", _Q_PER_ROW, (), {})
