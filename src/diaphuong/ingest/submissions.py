@@ -2659,15 +2659,13 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
                     if inline_re is not None:
                         t = v.strip()
                         # a plain number typed as text, in the sheet's convention (as _plain_value
-                        # reads it); a negative one outside the comparison columns (where a sign
-                        # states a change, read after the pass)
-                        if inline_re.match(t):
-                            num = _float(t.replace(thousands, "").replace(",", "."))
-                        elif t[:1] == "-" and k not in _INDEX_KEYS and inline_re.match(t, 1):
-                            num = -_float(t[1:].replace(thousands, "").replace(",", "."))
-                        else:
-                            num = None
-                        if num is not None:
+                        # reads it); a negative one too outside the comparison columns (where a
+                        # sign states a change, read after the pass)
+                        start = 1 if t[:1] == "-" and k not in _INDEX_KEYS else 0
+                        if inline_re.match(t, start):
+                            num = _float(t[start:].replace(thousands, "").replace(",", "."))
+                            if start:
+                                num = -num
                             if mode == 1 or (mode == 0 and unit_problem is None and vconv_from is None
                                              and index_rule is None):
                                 add((key, measure, num, ind_unit if mode == 0 else "pct", base_status, None, t,
@@ -2699,7 +2697,6 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
     if conv == "en":
         notes.append("numbers written the English way (1,234.5)")
     have_evidence = conv is not None
-    plain_re = _PLAIN_NUM.get(conv) if have_evidence else None
     symbols = L.symbols
 
     def finish(slot, qslot, k, c, ctx, loc, col_flag=None):
@@ -2753,14 +2750,10 @@ def _read_table(sheet: _Sheet, table: _Table, fmt: str, name: str, sha256: str, 
             if not t:
                 holes += 1
                 continue
-            if plain_re is not None and plain_re.match(t):  # _parse_text's first case, without its cache
-                num = _plain_value(t, conv)
-            elif plain_re is not None and t[0] == "-" and k not in _INDEX_KEYS and plain_re.match(t, 1):
-                # a negative plain number outside the comparison columns (where a sign states a change)
-                num = -_plain_value(t[1:], conv)
-            else:
-                spec = _parse_text(t, conv, have_evidence, k in _INDEX_KEYS)
-                num = spec[0] if spec[7] is _PLAIN else None
+            # plain numbers in the sheet's convention were read with their row; what _parse_text
+            # still reads as a plain number here is written otherwise (1 234,5 ...)
+            spec = _parse_text(t, conv, have_evidence, k in _INDEX_KEYS)
+            num = spec[0] if spec[7] is _PLAIN else None
             if num is not None and not pct_possible:  # a plain number typed as text
                 if k in late_keys:
                     deferred[(bi, k)].append((slot, num, v, ctx, i, j, loc, qslot))
