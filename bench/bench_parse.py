@@ -8,15 +8,17 @@ catalog's), registers them as the pipeline does (``register_files``: the sha256 
 timed: that is the discover stage), then in the same run times, interleaved, best of N rounds:
 
 * bare:  ``CalamineWorkbook.from_path(p)`` + ``to_python()`` of the first sheet, per file;
-* parse: ``read_submission(path, cycle=, source_file=, sha256=, on=)`` per file, exactly as
-  ``pipeline.parse_submission_file`` calls it (format sniffing, zip and extent checks, header and
-  layout detection, indicator matching, number parsing, conversions; the observation and
-  quarantine rows as light ``Rows``, no DataFrame per file), then, once for all the files, the
-  ``observation`` and ``quarantine`` DataFrames built from those rows (``frame_of``, what
-  ``pipeline.assemble`` does with a cycle's files): the parse stage's whole output, included;
-* pipeline (for information): ``pipeline.parse_submission_file`` itself, which adds the pipeline's
-  own per-file bookkeeping (the ``submission`` row, lateness, its constants on the rows), and the
-  same one-off frames.
+* parse: ``read_submissions([SubmissionFile(path, source_file, sha256), ...], cycle=, on=)``,
+  exactly as ``pipeline.parse_submission_files`` calls it for the spreadsheets of a read task
+  (the reader takes them stage by stage in batches of 16: bytes, container checks, calamine,
+  tables; format sniffing, zip and extent checks, header and layout detection, indicator
+  matching, number parsing, conversions; the observation and quarantine rows as light ``Rows``,
+  no DataFrame per file), then, once for all the files, the ``observation`` and ``quarantine``
+  DataFrames built from those rows (``frame_of``, what ``pipeline.assemble`` does with a cycle's
+  files): the parse stage's whole output, included;
+* pipeline (for information): ``pipeline.parse_submission_files`` itself, which adds the
+  pipeline's own per-file bookkeeping (the ``submission`` row, lateness, its constants on the
+  rows), and the same one-off frames.
 
 Prints files/s, sheet rows/s, observations/s, the peak Python memory of each stage (tracemalloc,
 in a separate pass so it does not slow the timed one), the process's max RSS, and the ratio
@@ -47,7 +49,7 @@ from diaphuong.catalog.indicators import indicators  # noqa: E402
 from diaphuong.catalog.provinces import provinces_on  # noqa: E402
 from diaphuong.catalog.units import units  # noqa: E402
 from diaphuong.ingest.discover import register_files  # noqa: E402
-from diaphuong.ingest.submissions import frame_of, read_submission  # noqa: E402
+from diaphuong.ingest.submissions import SubmissionFile, frame_of, read_submissions  # noqa: E402
 from diaphuong.periods import parse_period  # noqa: E402
 
 CYCLE = "2025"
@@ -161,11 +163,14 @@ def _frames(obs_parts: list, q_parts: list) -> tuple[int, int]:
 
 
 def parse(files: list[dict], raw: Path) -> tuple[int, int]:
-    """The parse stage as pipeline.parse_submission_file makes its calls, and the frames of its output."""
+    """The parse stage as pipeline.parse_submission_files makes its call, and the frames of its output."""
     on = parse_period(CYCLE).end
+    reads = read_submissions([SubmissionFile(raw / f["path"], f["path"], f["sha256"]) for f in files],
+                             cycle=CYCLE, on=on)
     obs_parts, q_parts = [], []
-    for f in files:
-        r = read_submission(raw / f["path"], cycle=CYCLE, source_file=f["path"], sha256=f["sha256"], on=on)
+    for r in reads:
+        if isinstance(r, Exception):
+            raise r
         obs_parts.append(r.obs_rows)
         q_parts.append(r.q_rows)
     return _frames(obs_parts, q_parts)
@@ -173,12 +178,11 @@ def parse(files: list[dict], raw: Path) -> tuple[int, int]:
 
 def pipeline_stage(files: list[dict], raw: Path) -> tuple[int, int]:
     from diaphuong.calendar import cycle_calendar
-    from diaphuong.pipeline import parse_submission_file
+    from diaphuong.pipeline import parse_submission_files
 
     cal = cycle_calendar(CYCLE)
     obs_parts, q_parts = [], []
-    for f in files:
-        r = parse_submission_file(raw, CYCLE, f, cal)
+    for r in parse_submission_files(raw, CYCLE, files, cal):
         obs_parts.append(r._obs)
         q_parts.append(r._q)
     return _frames(obs_parts, q_parts)
@@ -248,7 +252,7 @@ def main() -> None:
         print(f"{'parse':<9}{p:>9.3f}{pc:>8.3f}{n / p:>10.0f}{rows / p:>11.0f}{obs / p:>10.0f}{mem_p / 2**20:>10.1f}")
         if pipe is not None:
             print(f"{'pipeline':<9}{pipe[0]:>9.3f}{pipe[1]:>8.3f}{n / pipe[0]:>10.0f}{rows / pipe[0]:>11.0f}"
-                  f"{obs / pipe[0]:>10.0f}{'-':>10}   (parse_submission_file: + the pipeline's bookkeeping)")
+                  f"{obs / pipe[0]:>10.0f}{'-':>10}   (parse_submission_files: + the pipeline's bookkeeping)")
         print(f"observations: {obs} ({obs / n:.0f} per file), quarantined cells/rows: {q}")
         print(f"ratio parse/bare: {p / b:.2f}x wall, {pc / bc:.2f}x cpu (target <= 2.00x); "
               f"runs bare {['%.3f' % w for w, _c in runs['bare']]}, parse {['%.3f' % w for w, _c in runs['parse']]}")

@@ -65,7 +65,7 @@ def run(
     task_runner: Annotated[Runner, typer.Option("--task-runner", help="Where files are parsed: a thread pool, or a Dask cluster (prefect-dask)")] = Runner.threads,
     dask_address: Annotated[Optional[str], typer.Option("--dask-address", help="Scheduler of a running Dask cluster (tcp://host:8786); default: a local cluster")] = None,
     workers: Annotated[Optional[int], typer.Option(help="Threads (default $DIAPHUONG_WORKERS or the cores), or local Dask workers (default 2); with --dask-address, the cluster's worker processes (sizes the read tasks)")] = None,
-    read_tasks: Annotated[Optional[int], typer.Option("--read-tasks", help="Split each cycle's files into this many read tasks (default: one per file on threads, 2 per worker on Dask)")] = None,
+    read_tasks: Annotated[Optional[int], typer.Option("--read-tasks", help="Split each cycle's files into this many read tasks (default: 16 files a task on threads, 2 tasks per worker on Dask)")] = None,
     progress: Annotated[Optional[bool], typer.Option("--progress/--no-progress", help="Progress bar (default: when stderr is a terminal)")] = None,
 ) -> None:
     """Run the reporting-cycle flow: ingest, extract, check, validate, load, report."""

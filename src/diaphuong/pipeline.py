@@ -1,8 +1,8 @@
 """The stages of a reporting cycle as plain functions. ``flows/reporting_cycle.py`` wires them
-into a Prefect flow (one task per file for parsing, one task per stage otherwise); tests call them
-directly.
+into a Prefect flow (read tasks of a few files each for parsing, one task per stage otherwise);
+tests call them directly.
 
-    plan_cycle -> parse_submission_file / extract_report_file (per file) -> assemble
+    plan_cycle -> parse_submission_files (in batches) / extract_report_file (per file) -> assemble
     -> reconcile + completeness -> validate -> load (one transaction) -> report
     and once per run, after its cycles: export_if_stale (Parquet)
 """
@@ -183,17 +183,29 @@ def _unsupported(cycle: str, f: dict, row: dict) -> FileResult:
 
 def parse_submission_file(raw_dir: Path, cycle: str, f: dict, cal) -> FileResult:
     """Read one spreadsheet. A file that cannot be read is quarantined whole; nothing raises."""
-    from diaphuong.ingest.submissions import read_submission
+    return parse_submission_files(raw_dir, cycle, [f], cal)[0]
+
+
+def parse_submission_files(raw_dir: Path, cycle: str, fs: list[dict], cal) -> list[FileResult]:
+    """Read spreadsheets, in their order (the reader takes them stage by stage in batches: see
+    ``read_submissions``). A file that cannot be read is quarantined whole; nothing raises."""
+    from diaphuong.ingest.submissions import SubmissionFile, read_submissions
 
     period = parse_period(cycle)
-    row = _submission_row(cycle, f, cal)
-    if not f["supported"]:
+    readable = [f for f in fs if f["supported"]]
+    reads = dict(zip((f["path"] for f in readable), read_submissions(
+        [SubmissionFile(raw_dir / f["path"], f["path"], f["sha256"]) for f in readable],
+        cycle=cycle, on=period.end)))
+    return [_submission_result(cycle, f, _submission_row(cycle, f, cal), reads.get(f["path"]), period)
+            for f in fs]
+
+
+def _submission_result(cycle: str, f: dict, row: dict, res, period) -> FileResult:
+    """A spreadsheet's result from what the reader gave (None: a format it does not read)."""
+    if res is None:
         return _unsupported(cycle, f, row)
-    try:
-        res = read_submission(raw_dir / f["path"], cycle=cycle, source_file=f["path"], sha256=f["sha256"],
-                              on=period.end)
-    except DiaphuongError as e:
-        return _rejected(cycle, f, row, getattr(e, "reason", "unreadable"), str(e))
+    if isinstance(res, DiaphuongError):
+        return _rejected(cycle, f, row, getattr(res, "reason", "unreadable"), str(res))
     prov, source = res.province, res.province_source
     if prov is None:
         prov = _province_from_inbox(f, period.end)
@@ -620,28 +632,54 @@ def _cache_path(cache_dir: Path, cycle: str, f: dict) -> Path:
 
 
 def cached_file_result(cache_dir: Path | None, raw_dir: Path, cycle: str, f: dict, cal) -> FileResult:
-    """Read one file, or reuse what reading the same bytes (same path, same code) gave before.
-    Receipt fields are recomputed: they come from the inbox, not from the file."""
+    """Read one file, or reuse what reading the same bytes (same path, same code) gave before."""
+    return cached_file_results(cache_dir, raw_dir, cycle, [f], cal)[0]
+
+
+def cached_file_results(cache_dir: Path | None, raw_dir: Path, cycle: str, fs: list[dict], cal
+                        ) -> list[FileResult]:
+    """Read files, in their order, or reuse what reading the same bytes (same path, same code)
+    gave before. Receipt fields are recomputed: they come from the inbox, not from the file. The
+    spreadsheets left to read are read together (stage by stage: ``parse_submission_files``), the
+    report texts one by one."""
     import pickle
 
-    fn = parse_submission_file if f["kind"] == "spreadsheet" else extract_report_file
+    out: list[FileResult | None] = [None] * len(fs)
+    for k, f in enumerate(fs):
+        if cache_dir is None:
+            break
+        path = _cache_path(cache_dir, cycle, f)
+        if path.exists():
+            try:
+                with path.open("rb") as fh:
+                    res: FileResult = pickle.load(fh)
+                fresh = _submission_row(cycle, f, cal)
+                for key in ("received_at", "received_at_source", "deadline", "days_late", "working_days_late",
+                            "sender"):
+                    res.submission[key] = fresh[key]
+                out[k] = res
+            except Exception:  # noqa: BLE001 - a damaged cache entry is re-read from the source
+                path.unlink(missing_ok=True)
+    sheets = [k for k, f in enumerate(fs) if out[k] is None and f["kind"] == "spreadsheet"]
+    for k, res in zip(sheets, parse_submission_files(raw_dir, cycle, [fs[k] for k in sheets], cal)):
+        out[k] = res
+        _store(cache_dir, cycle, fs[k], res)
+    for k, f in enumerate(fs):
+        if out[k] is None:
+            out[k] = extract_report_file(raw_dir, cycle, f, cal)
+            _store(cache_dir, cycle, f, out[k])
+    return out
+
+
+def _store(cache_dir: Path | None, cycle: str, f: dict, res: FileResult) -> None:
+    """Keep a file's result for the next run on the same bytes."""
+    import pickle
+
     if cache_dir is None:
-        return fn(raw_dir, cycle, f, cal)
+        return
     path = _cache_path(cache_dir, cycle, f)
-    if path.exists():
-        try:
-            with path.open("rb") as fh:
-                res: FileResult = pickle.load(fh)
-            fresh = _submission_row(cycle, f, cal)
-            for k in ("received_at", "received_at_source", "deadline", "days_late", "working_days_late", "sender"):
-                res.submission[k] = fresh[k]
-            return res
-        except Exception:  # noqa: BLE001 - a damaged cache entry is re-read from the source
-            path.unlink(missing_ok=True)
-    res = fn(raw_dir, cycle, f, cal)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     with tmp.open("wb") as fh:
         pickle.dump(res, fh, protocol=pickle.HIGHEST_PROTOCOL)
     tmp.replace(path)
-    return res

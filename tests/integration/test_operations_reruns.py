@@ -209,7 +209,7 @@ def loaded_copy(incremental, rebuild, tmp_path):
     return raw, wh
 
 
-@pytest.mark.parametrize("read_tasks", [None, 2], ids=["task-per-file", "files-in-2-tasks"])
+@pytest.mark.parametrize("read_tasks", [None, 2], ids=["tasks-of-16-files", "files-in-2-tasks"])
 def test_failing_file_names_stage_and_file_and_leaves_the_warehouse(loaded_copy, monkeypatch, read_tasks):
     from diaphuong import extract
     from diaphuong.runlog import StageFailed

@@ -954,3 +954,60 @@ def test_a_reference_without_a_row_is_a_corrupt_sheet_not_a_crash(tmp_path):
     with pytest.raises(UnreadableFile) as ei:
         read_submission(p, cycle="2025")
     assert ei.value.reason == "corrupt" and "Bieu_01" in str(ei.value)
+
+
+def _same(a, b):
+    """Two reads give the same observations, quarantine, province, period, sheet and notes."""
+    return (a.observations.equals(b.observations) and a.quarantine.equals(b.quarantine)
+            and (a.province, a.province_source, a.period, a.sheet, a.notes)
+            == (b.province, b.province_source, b.period, b.sheet, b.notes))
+
+
+def test_several_files_read_together_give_what_each_gives_alone_and_errors_in_place(monkeypatch):
+    """read_submissions takes the files stage by stage in batches: every fixture (the readable
+    ones, and the corrupt, encrypted, empty, bomb and table-less ones among them) gives the same
+    result as read alone, its error in its place, in the order given; the batches are cut by file
+    count and by bytes held (here 3 files, 40 kB), and one file's failure costs the others nothing."""
+    monkeypatch.setattr(sub, "_BATCH_FILES", 3)
+    monkeypatch.setattr(sub, "_BATCH_BYTES", 40_000)
+    names = sorted(p.name for p in FIX.iterdir() if p.is_file() and p.suffix in (".xlsx", ".xls", ".ods", ".csv"))
+    names.insert(1, "missing_file.xlsx")  # cannot be opened: its error, read at the first stage
+    got = sub.read_submissions([FIX / n for n in names], cycle=CYCLE)
+    assert len(got) == len(names)
+    n_errors = 0
+    for name, res in zip(names, got):
+        try:
+            alone = read(name)
+        except (UnreadableFile, LayoutError) as e:
+            assert type(res) is type(e) and str(res) == str(e) and res.reason == e.reason, name
+            n_errors += 1
+            continue
+        assert _same(res, alone), name
+    assert n_errors >= 10 and len(names) - n_errors >= 30
+    assert isinstance(got[1], UnreadableFile) and got[1].reason == "unreadable"
+
+
+def test_batch_takes_name_and_hash_as_given():
+    """A SubmissionFile's recorded name and sha256 are the ones its observations carry."""
+    f = sub.SubmissionFile(FIX / "01_on_template.xlsx", "2026-H1/submissions/01.xlsx", "ab" * 32)
+    (r,) = sub.read_submissions([f], cycle=CYCLE)
+    assert set(r.observations["source_file"]) == {"2026-H1/submissions/01.xlsx"}
+    assert set(r.observations["source_sha256"]) == {"ab" * 32}
+    (r2,) = sub.read_submissions([FIX / "01_on_template.xlsx"], cycle=CYCLE)
+    digest = hashlib.sha256((FIX / "01_on_template.xlsx").read_bytes()).hexdigest()
+    assert set(r2.observations["source_file"]) == {"01_on_template.xlsx"}
+    assert set(r2.observations["source_sha256"]) == {digest}
+
+
+def test_a_read_in_a_batch_never_reaches_calamine_before_every_check_of_the_batch(monkeypatch):
+    """Stage order: the container checks of every file of a batch run before calamine opens any
+    of them (a crafted sheet in the batch is refused before calamine is reached)."""
+    calls = []
+    real_open, real_sheets = sub._open, sub._sheets_of
+    monkeypatch.setattr(sub, "_open", lambda data, path, name: calls.append(("check", name)) or real_open(data, path, name))
+    monkeypatch.setattr(sub, "_sheets_of", lambda data, name, op: calls.append(("read", name)) or real_sheets(data, name, op))
+    names = ["01_on_template.xlsx", "xx_far_apart_cells.xlsx", "30_legacy.xls"]
+    got = sub.read_submissions([FIX / n for n in names], cycle=CYCLE)
+    assert [c[0] for c in calls] == ["check", "check", "check", "read", "read"]
+    assert isinstance(got[1], UnreadableFile) and got[1].reason == "too_many_cells"
+    assert len(got[0].observations) and len(got[2].observations)
