@@ -999,15 +999,25 @@ def test_batch_takes_name_and_hash_as_given():
     assert set(r2.observations["source_sha256"]) == {digest}
 
 
-def test_a_read_in_a_batch_never_reaches_calamine_before_every_check_of_the_batch(monkeypatch):
+@pytest.mark.parametrize("cells, order", [
+    (500_000, ["check", "check", "check", "read", "read", "table", "table"]),
+    (1, ["check", "check", "check", "read", "table", "read", "table"])], ids=["small-grids", "grids-past-the-bound"])
+def test_a_batch_checks_every_file_before_calamine_and_bounds_the_grids_it_holds(monkeypatch, cells, order):
     """Stage order: the container checks of every file of a batch run before calamine opens any
-    of them (a crafted sheet in the batch is refused before calamine is reached)."""
+    of them (a crafted sheet in the batch is refused before calamine is reached); the tables are
+    read once the grids calamine made hold more than ``_BATCH_CELLS`` cells, or at the batch's end."""
+    monkeypatch.setattr(sub, "_BATCH_CELLS", cells)
     calls = []
-    real_open, real_sheets = sub._open, sub._sheets_of
-    monkeypatch.setattr(sub, "_open", lambda data, path, name: calls.append(("check", name)) or real_open(data, path, name))
-    monkeypatch.setattr(sub, "_sheets_of", lambda data, name, op: calls.append(("read", name)) or real_sheets(data, name, op))
+    real_open, real_sheets, real_read = sub._open, sub._sheets_of, sub._read_sheets
+
+    def spy(kind, fn):
+        return lambda *a: calls.append(kind) or fn(*a)
+
+    monkeypatch.setattr(sub, "_open", spy("check", real_open))
+    monkeypatch.setattr(sub, "_sheets_of", spy("read", real_sheets))
+    monkeypatch.setattr(sub, "_read_sheets", spy("table", real_read))
     names = ["01_on_template.xlsx", "xx_far_apart_cells.xlsx", "30_legacy.xls"]
     got = sub.read_submissions([FIX / n for n in names], cycle=CYCLE)
-    assert [c[0] for c in calls] == ["check", "check", "check", "read", "read"]
+    assert calls == order
     assert isinstance(got[1], UnreadableFile) and got[1].reason == "too_many_cells"
-    assert len(got[0].observations) and len(got[2].observations)
+    assert _same(got[0], read(names[0])) and _same(got[2], read(names[2]))

@@ -2166,6 +2166,9 @@ def read_submission(path: Path, *, cycle: str | None = None, source_file: str | 
 # taking files once it holds this many bytes of them.
 _BATCH_FILES = 16
 _BATCH_BYTES = 8 << 20
+# ... and the tables of the files whose sheets calamine has read are read once their grids hold
+# this many cells (a form is ~500; a sheet may hold up to LIMITS["cells"]).
+_BATCH_CELLS = 500_000
 
 
 class _Job:
@@ -2211,19 +2214,24 @@ def read_submissions(files, *, cycle: str | None = None, on: date | None = None
                 live.append(job)
             except DiaphuongError as e:
                 out[job.at] = e
-        jobs, live = live, []
-        for job in jobs:
+        loaded: list[_Job] = []
+        cells = 0
+        for k, job in enumerate(live):
             try:
                 job.sheets = _sheets_of(job.data, job.name, job.opened)
-                live.append(job)
+                loaded.append(job)
+                cells += sum(len(sh.rows) * len(sh.rows[0]) for sh in job.sheets if sh.rows)
             except DiaphuongError as e:
                 out[job.at] = e
-        for job in live:
-            try:
-                out[job.at] = _read_sheets(job.sheets, job.opened.fmt, job.name, job.sha256, cycle, on)
-            except DiaphuongError as e:
-                out[job.at] = e
-            job.data = job.opened = job.sheets = None  # the batch's memory goes as each file is done
+            if cells > _BATCH_CELLS or k == len(live) - 1:  # the grids held stay bounded
+                for done in loaded:
+                    try:
+                        out[done.at] = _read_sheets(done.sheets, done.opened.fmt, done.name, done.sha256,
+                                                    cycle, on)
+                    except DiaphuongError as e:
+                        out[done.at] = e
+                    done.data = done.opened = done.sheets = None  # its memory goes as each file is done
+                loaded, cells = [], 0
     return out
 
 
