@@ -6,7 +6,9 @@
 could read, the ``quarantine`` rows of the cells and rows it could not trust (each with a reason
 code, a message and the ``Sheet!C12`` locator), the province (from the header block, else the
 sheet's name, else the file name), the period the file states, the sheet read, and notes on
-everything it noticed.
+everything it noticed. :func:`read_submissions` reads several files alike, stage by stage in
+batches (every file's bytes, then every container's checks, then calamine, then the tables),
+each unreadable file's error in its place.
 
 A file that cannot be read at all raises :class:`~diaphuong.errors.UnreadableFile` (reason
 ``unreadable``, ``empty``, ``too_large``, ``not_a_spreadsheet``, ``encrypted``, ``corrupt``,
