@@ -40,11 +40,10 @@ READ_BATCH = 16
 
 @task(name="read-files", cache_policy=NO_CACHE, task_run_name="read {n} files from {first}")
 def read_files(cache_dir: Path, raw_dir: Path, cycle: str, fs: list[dict], cal, n: int, first: str) -> list:
-    """Read several files, or reuse the cached result for the same bytes: the spreadsheets
-    together, then each other file on its own. A file whose reading raised (after the
-    spreadsheets' joint read raised, each of them) is tried again on its own, retried on error
-    (transient I/O), and a file that still fails is returned as ``(path, error)`` so that the flow
-    names every failed file."""
+    """Read several files, or reuse each one's cached result for the same bytes: the spreadsheets
+    together (stage by stage), then each report text on its own; if the joint read raises, each
+    spreadsheet on its own instead. A file whose own read raises is retried (transient I/O); one
+    that still fails is returned as ``(path, error)`` so that the flow names every failed file."""
     sheets = [f for f in fs if f["kind"] == "spreadsheet"]
     done = {}
     if sheets:

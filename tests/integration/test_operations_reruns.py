@@ -241,6 +241,34 @@ def test_failing_file_names_stage_and_file_and_leaves_the_warehouse(loaded_copy,
     assert_unchanged(before, snapshot(wh))
 
 
+def test_a_spreadsheet_whose_joint_read_raises_is_read_alone_and_the_others_still_are(loaded_copy, monkeypatch):
+    """A read task reads its spreadsheets together; when that raises (an I/O error on one of them),
+    each is read on its own: the failing one is retried and named, no other file is lost."""
+    from diaphuong.ingest import submissions
+    from diaphuong.runlog import StageFailed
+
+    raw, wh = loaded_copy
+    shutil.rmtree(wh / ".cache")  # every spreadsheet read again, not taken from the cache
+    before = snapshot(wh)
+    real = submissions._sheets_of
+    calls = []
+
+    def disk_error(data, name, op):
+        calls.append(name)
+        if name.endswith("04_cao_bang.xlsx"):
+            raise OSError(5, "Input/output error", name)
+        return real(data, name, op)
+
+    monkeypatch.setattr(submissions, "_sheets_of", disk_error)
+    with pytest.raises(StageFailed) as info:
+        run_flow(raw, wh)
+    (path, why), = info.value.files
+    assert path.endswith("submissions/04_cao_bang.xlsx") and "Input/output error" in why
+    assert sum(c.endswith("04_cao_bang.xlsx") for c in calls) == 4  # in the batch, then alone and retried twice
+    assert sum(c.endswith("01_ha_noi.xlsx") for c in calls) == 2  # in the batch (cut short), then alone
+    assert_unchanged(before, snapshot(wh))
+
+
 def test_failing_load_rolls_back_and_names_the_stage(loaded_copy, monkeypatch):
     from diaphuong import warehouse
     from diaphuong.runlog import StageFailed
