@@ -33,7 +33,7 @@ def plan(settings: Settings, cycle: str, parameters: dict) -> pipeline.CyclePlan
 FILE_RETRIES, FILE_RETRY_DELAY = 2, 1
 
 # Files per read task (unless ``read_tasks`` says how many tasks): a task's spreadsheets are read
-# together, stage by stage (``pipeline.parse_submission_files``), which costs about a tenth less
+# together, stage by stage (``pipeline.parse_submission_files``), which costs about 13 % less
 # than reading them one by one; the tasks still spread over the workers.
 READ_BATCH = 16
 

