@@ -606,7 +606,8 @@ def test_a_change_written_with_its_sign_among_indices(tmp_path):
 
 def test_the_template_header_is_taken_as_the_scan_would_take_it():
     r = read("01_on_template.xlsx")
-    sh = sub._load((FIX / "01_on_template.xlsx").read_bytes(), FIX / "01_on_template.xlsx", "x")[1][0]
+    data = (FIX / "01_on_template.xlsx").read_bytes()
+    sh = sub._sheets_of(data, "x", sub._open(data, FIX / "01_on_template.xlsx", "x"))[0]
     fast = sub._template_header(sh, min(len(sh.rows), sub.HEADER_SCAN_ROWS))
     scan = sub._scan_header(sh, sub.layouts().base, sub._merge_fill(sh, 60), ())
     assert (fast.header_row, fast.header_height, fast.cols, fast.data_start, fast.score) == \
