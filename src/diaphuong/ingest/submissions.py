@@ -85,6 +85,7 @@ import struct
 import zipfile
 import zlib
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -2175,8 +2176,8 @@ class _Job:
         self.sheets: list[_Sheet] | None = None
 
 
-def read_submissions(files, *, cycle: str | None = None, on: date | None = None
-                     ) -> list[SubmissionRead | DiaphuongError]:
+def read_submissions(files: Iterable[SubmissionFile | Path | str], *, cycle: str | None = None,
+                     on: date | None = None) -> list[SubmissionRead | DiaphuongError]:
     """Read several submission files (each a path or a :class:`SubmissionFile`), as
     :func:`read_submission` reads each, in their order: a file that cannot be read gives its
     :class:`~diaphuong.errors.UnreadableFile` or :class:`~diaphuong.errors.LayoutError` in its
