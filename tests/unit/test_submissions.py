@@ -1022,3 +1022,33 @@ def test_a_batch_checks_every_file_before_calamine_and_bounds_the_grids_it_holds
     assert calls == order
     assert isinstance(got[1], UnreadableFile) and got[1].reason == "too_many_cells"
     assert _same(got[0], read(names[0])) and _same(got[2], read(names[2]))
+
+
+def test_the_pipeline_reads_a_tasks_spreadsheets_together_each_with_its_own_outcome(tmp_path):
+    """parse_submission_files: a readable form, a format diaphuong does not read, a corrupt file
+    and a second form, in one call: each gets its own result, in the order given (the corrupt one
+    quarantined whole, the unsupported one refused by format), and a form's rows are what reading
+    it alone gives."""
+    from diaphuong.calendar import cycle_calendar
+    from diaphuong.ingest.discover import register_files
+    from diaphuong.pipeline import parse_submission_file, parse_submission_files
+
+    inbox = tmp_path / "2026-H1" / "submissions"
+    inbox.mkdir(parents=True)
+    shutil.copy(FIX / "01_on_template.xlsx", inbox / "a_48_da_nang.xlsx")
+    (inbox / "b_01_ha_noi.numbers").write_bytes(b"not read")
+    shutil.copy(FIX / "xx_corrupt.xlsx", inbox / "c_04_cao_bang.xlsx")
+    shutil.copy(FIX / "03_columns_reordered.xlsx", inbox / "d_08_tuyen_quang.xlsx")
+    fs = register_files(tmp_path, "2026-H1").to_dict("records")
+    assert [f["rel"] for f in fs] == ["submissions/a_48_da_nang.xlsx", "submissions/b_01_ha_noi.numbers",
+                                      "submissions/c_04_cao_bang.xlsx", "submissions/d_08_tuyen_quang.xlsx"]
+    cal = cycle_calendar("2026-H1")
+    got = parse_submission_files(tmp_path, "2026-H1", fs, cal)
+    assert [r.submission["path"] for r in got] == [f["path"] for f in fs]
+    assert [r.submission["outcome"] for r in got][1:3] == ["quarantined", "quarantined"]
+    assert list(got[1].quarantine["reason"]) == ["unsupported_format"]
+    assert list(got[2].quarantine["reason"]) == ["corrupt"]
+    for k in (0, 3):
+        alone = parse_submission_file(tmp_path, "2026-H1", fs[k], cal)
+        assert got[k].submission["outcome"] == alone.submission["outcome"] != "quarantined"
+        assert got[k].observations.equals(alone.observations) and len(got[k].observations) >= 10
